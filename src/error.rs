@@ -1,0 +1,149 @@
+//! Errors that make one line a person can act on.
+//!
+//! A setup failure reads `mkosi-sandbox: WHAT: [STEP ]PATH: REASON`: what the user typed (the
+//! option and its paths), the failing step where it helps, the path the kernel refused, and
+//! the kernel's own explanation or the errno text. Some errnos add a hint on a second line.
+
+use std::fmt;
+
+use linux_raw_sys::errno as e;
+
+use crate::sys::{self, Errno};
+
+/// A failed setup step.
+#[derive(Debug)]
+pub struct Error {
+    /// What the user typed, e.g. `--ro-bind /nope /x`; empty for steps no option asked for.
+    pub what: Vec<u8>,
+    /// The system call or step that failed, shown where it helps.
+    pub op: Option<&'static str>,
+    /// The path the failing call was given.
+    pub path: Option<Vec<u8>>,
+    pub errno: i32,
+    /// The kernel's own text (from a filesystem context), preferred over the errno text.
+    pub detail: Option<Vec<u8>>,
+}
+
+/// Everything that stops the program before the command runs.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad command line: one line, exit status 2, nothing mounted.
+    Usage(String),
+    /// A setup step failed: exit status 1.
+    Setup(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(err: Error) -> Self {
+        Failure::Setup(err)
+    }
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Setup(_) => 1,
+        }
+    }
+
+    /// The message without the program name, ready to print after `NAME: `.
+    pub fn message(&self) -> Vec<u8> {
+        match self {
+            Failure::Usage(text) => text.as_bytes().to_vec(),
+            Failure::Setup(err) => err.message(),
+        }
+    }
+}
+
+impl Error {
+    pub fn new(what: Vec<u8>, errno: Errno) -> Self {
+        Error { what, op: None, path: None, errno: errno.0, detail: None }
+    }
+
+    pub fn op(mut self, op: &'static str) -> Self {
+        self.op = Some(op);
+        self
+    }
+
+    pub fn path(mut self, path: &[u8]) -> Self {
+        self.path = Some(path.to_vec());
+        self
+    }
+
+    pub fn detail(mut self, detail: Option<Vec<u8>>) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    pub fn message(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        if !self.what.is_empty() {
+            out.extend_from_slice(&self.what);
+            out.extend_from_slice(b": ");
+        }
+        if let Some(op) = self.op {
+            out.extend_from_slice(op.as_bytes());
+            out.push(if self.path.is_some() { b' ' } else { b':' });
+            if self.path.is_none() {
+                out.push(b' ');
+            }
+        }
+        if let Some(path) = &self.path {
+            out.extend_from_slice(path);
+            out.extend_from_slice(b": ");
+        }
+        match &self.detail {
+            Some(detail) => out.extend_from_slice(detail),
+            None => out.extend_from_slice(sys::strerror(self.errno)),
+        }
+        if let Some(hint) = self.hint() {
+            out.push(b'\n');
+            out.extend_from_slice(hint.as_bytes());
+        }
+        out
+    }
+
+    /// A second line for the errnos whose usual cause is not obvious from the text.
+    fn hint(&self) -> Option<String> {
+        let errno = self.errno as u32;
+        match (self.op, errno) {
+            (Some(op), e::ENOSYS) => {
+                let release = String::from_utf8_lossy(&sys::kernel_release()).into_owned();
+                Some(format!(
+                    "hint: {op} is not available: the running kernel {release} is too old \
+                     for it, or a seccomp filter (e.g. of a container) hides it"
+                ))
+            }
+            (Some("unshare(CLONE_NEWUSER)"), e::EPERM | e::ENOSPC | e::EACCES) => Some(
+                "hint: unprivileged user namespaces are refused here: check the sysctls \
+                 user.max_user_namespaces and kernel.unprivileged_userns_clone, an AppArmor \
+                 policy (kernel.apparmor_restrict_unprivileged_userns), or the container's \
+                 seccomp filter"
+                    .into(),
+            ),
+            (_, e::ENOSPC) if self.op.is_some_and(|op| op.contains("mount")) => {
+                Some("hint: too many mounts: see the sysctl fs.mount-max".into())
+            }
+            (Some("overlay"), e::ELOOP) => {
+                Some("hint: overlay layers overlap: a lower, upper or work directory lies inside another".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.message()))
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.message()))
+    }
+}
+
+impl std::error::Error for Error {}
+impl std::error::Error for Failure {}

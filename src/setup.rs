@@ -1,0 +1,757 @@
+//! The setup sequence: privileges, seccomp, namespaces, workspace, operations, final pivot.
+//!
+//! Everything here runs in the calling process, which afterwards executes the command in
+//! place: no helper process stays behind.
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+
+use linux_raw_sys::general as g;
+use linux_raw_sys::prctl as pr;
+
+use crate::cli::Options;
+use crate::error::Error;
+use crate::plan::{self, FsOp, Kind, Upper};
+use crate::seccomp;
+use crate::sys::{self, Errno};
+
+const CAP_SYS_ADMIN: u32 = g::CAP_SYS_ADMIN;
+const CAP_NET_ADMIN: u32 = g::CAP_NET_ADMIN;
+
+/// The capabilities that mean something inside a user namespace; the command keeps them.
+const USERNS_CAPS: &[u32] = &[
+    g::CAP_CHOWN,
+    g::CAP_DAC_OVERRIDE,
+    g::CAP_DAC_READ_SEARCH,
+    g::CAP_FOWNER,
+    g::CAP_FSETID,
+    g::CAP_SETGID,
+    g::CAP_SETUID,
+    g::CAP_SETPCAP,
+    g::CAP_SYS_CHROOT,
+    g::CAP_SYS_PTRACE,
+    g::CAP_SYS_ADMIN,
+    g::CAP_SYS_RESOURCE,
+    g::CAP_SETFCAP,
+];
+/// Kept too, but only with a network namespace of the sandbox's own.
+const NETNS_CAPS: &[u32] = &[g::CAP_NET_BIND_SERVICE, g::CAP_NET_ADMIN];
+
+/// Builds a C string from a path or name that the parser already checked for NUL bytes.
+pub fn c(bytes: &[u8]) -> CString {
+    CString::new(bytes).expect("paths never contain NUL bytes")
+}
+
+fn setup_err(errno: Errno, op: &'static str, path: &[u8]) -> Error {
+    Error::new(Vec::new(), errno).op(op).path(path)
+}
+
+fn has_cap(data: &[g::__user_cap_data_struct; 2], cap: u32) -> bool {
+    data[(cap / 32) as usize].effective & (1 << (cap % 32)) != 0
+}
+
+/// What the privilege step decided.
+struct Privileges {
+    userns: bool,
+    net: bool,
+}
+
+/// Sets the sandbox up in the calling process, up to and including the working directory and
+/// environment. The caller then runs the command.
+pub fn enter(opts: &Options) -> Result<(), Error> {
+    let privileges = acquire_privileges(opts)?;
+
+    // A real root with a full map can chown for real; filtering it is only needed where
+    // one uid is all there is.
+    let chown = opts.suppress_chown && (privileges.userns || maps_single_uid());
+    if chown || opts.suppress_sync {
+        seccomp::load(chown, opts.suppress_sync, true)
+            .map_err(|e| Error::new(b"--suppress-chown/--suppress-sync".to_vec(), e).op("seccomp"))?;
+    }
+
+    if !privileges.userns {
+        let mut flags = g::CLONE_NEWNS;
+        if opts.unshare_ipc {
+            flags |= g::CLONE_NEWIPC;
+        }
+        if privileges.net {
+            flags |= g::CLONE_NEWNET;
+        }
+        sys::unshare(flags).map_err(|e| Error::new(Vec::new(), e).op("unshare"))?;
+        // We share the host's user namespace, so shared mounts would carry our mounts back
+        // to the host: make every mount a slave first.
+        sys::mount(None, c"/", None, g::MS_SLAVE | g::MS_REC, None)
+            .map_err(|e| setup_err(e, "mount --make-rslave", b"/"))?;
+    }
+
+    let old_umask = sys::umask(0);
+    let result = build_root(opts);
+    sys::umask(old_umask);
+    result?;
+
+    let dir = opts.chdir.as_deref().unwrap_or(b"/");
+    if let Err(e) = sys::chdir(&c(dir)) {
+        let what = if opts.chdir.is_some() { [b"--chdir ", dir].concat() } else { Vec::new() };
+        return Err(Error::new(what, e).path(dir));
+    }
+    apply_env(&opts.env);
+    Ok(())
+}
+
+/// Step 1: a user namespace mapping only the caller's own ids, unless the caller already has
+/// what the sandbox needs; then the capabilities the command keeps.
+fn acquire_privileges(opts: &Options) -> Result<Privileges, Error> {
+    let (uid, gid) = sys::getuid_gid();
+    let caps = sys::capget().map_err(|e| setup_err(e, "capget", b""))?;
+    if has_cap(&caps, CAP_SYS_ADMIN) && (uid == 0 || !opts.become_root) {
+        return Ok(Privileges { userns: false, net: opts.unshare_net && has_cap(&caps, CAP_NET_ADMIN) });
+    }
+
+    // An execute-only binary makes the process non-dumpable, and a non-dumpable process may
+    // not write its own uid_map.
+    sys::prctl(pr::PR_SET_DUMPABLE, 1, 0, 0, 0).map_err(|e| setup_err(e, "prctl(PR_SET_DUMPABLE)", b""))?;
+
+    // The new user namespace owns the mount (and other) namespaces made in the same call,
+    // so CAP_NET_ADMIN for --unshare-net is ours by construction.
+    let mut flags = g::CLONE_NEWUSER | g::CLONE_NEWNS;
+    if opts.unshare_ipc {
+        flags |= g::CLONE_NEWIPC;
+    }
+    if opts.unshare_net {
+        flags |= g::CLONE_NEWNET;
+    }
+    sys::unshare(flags).map_err(|e| Error::new(Vec::new(), e).op("unshare(CLONE_NEWUSER)"))?;
+
+    // An unprivileged writer of gid_map must first give up setgroups(), or it could drop
+    // supplementary groups that deny it access.
+    let inner = if opts.become_root { (0, 0) } else { (uid, gid) };
+    write_proc(c"/proc/self/setgroups", b"deny")?;
+    write_proc(c"/proc/self/uid_map", format!("{} {uid} 1\n", inner.0).as_bytes())?;
+    write_proc(c"/proc/self/gid_map", format!("{} {gid} 1\n", inner.1).as_bytes())?;
+
+    fix_userns_capabilities(opts.unshare_net)?;
+    Ok(Privileges { userns: true, net: opts.unshare_net })
+}
+
+fn write_proc(path: &CStr, data: &[u8]) -> Result<(), Error> {
+    let err = |e| setup_err(e, "write", path.to_bytes());
+    let fd = sys::openat(None, path, g::O_WRONLY, 0).map_err(err)?;
+    sys::write_all(fd.as_fd(), data).map_err(err)
+}
+
+/// Whether the current user namespace maps a single uid, as one made by a sandbox does.
+fn maps_single_uid() -> bool {
+    let Ok(fd) = sys::openat(None, c"/proc/self/uid_map", g::O_RDONLY, 0) else {
+        return false;
+    };
+    let mut buf = [0u8; 256];
+    let Ok(n) = sys::read(fd.as_fd(), &mut buf) else {
+        return false;
+    };
+    let text = &buf[..n];
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    lines.len() == 1 && lines[0].split(|&b| b == b' ').filter(|f| !f.is_empty()).nth(2) == Some(b"1")
+}
+
+/// Makes the user-namespace capabilities survive exec for any uid, drops the others.
+fn fix_userns_capabilities(net: bool) -> Result<(), Error> {
+    let keep: u64 = USERNS_CAPS
+        .iter()
+        .chain(if net { NETNS_CAPS } else { &[] })
+        .fold(0, |mask, &cap| mask | 1 << cap);
+
+    // First, shrink the bounding set; the kernel answers EINVAL past its last capability.
+    for cap in 0..64u32 {
+        if keep & (1 << cap) != 0 {
+            continue;
+        }
+        match sys::prctl(pr::PR_CAPBSET_DROP, cap as usize, 0, 0, 0) {
+            Ok(_) => {}
+            Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => break,
+            Err(e) => return Err(setup_err(e, "prctl(PR_CAPBSET_DROP)", b"")),
+        }
+    }
+
+    // Next, make them permitted, effective and inheritable: ambient needs the last two.
+    let word = |i: u32| (keep >> (32 * i)) as u32;
+    let data = [0, 1].map(|i| g::__user_cap_data_struct {
+        effective: word(i),
+        permitted: word(i),
+        inheritable: word(i),
+    });
+    sys::capset(&data).map_err(|e| setup_err(e, "capset", b""))?;
+
+    // Finally, raise them as ambient capabilities, which execve keeps for a non-root uid.
+    for cap in (0..64u32).filter(|cap| keep & (1 << cap) != 0) {
+        sys::prctl(pr::PR_CAP_AMBIENT, pr::PR_CAP_AMBIENT_RAISE as usize, cap as usize, 0, 0)
+            .map_err(|e| setup_err(e, "prctl(PR_CAP_AMBIENT_RAISE)", b""))?;
+    }
+    Ok(())
+}
+
+/// Steps 4 to 6: the workspace, the operations, and the pivot into the new root.
+fn build_root(opts: &Options) -> Result<(), Error> {
+    // /tmp is the one directory every system has and nobody minds being hidden: the
+    // workspace holds the new root and, after the first pivot, the host's tree as oldroot.
+    sys::mount(Some(c"tmpfs"), c"/tmp", Some(c"tmpfs"), 0, Some(c"mode=0700"))
+        .map_err(|e| setup_err(e, "mount tmpfs", b"/tmp"))?;
+    for dir in [c"/tmp/newroot", c"/tmp/oldroot"] {
+        sys::mkdirat(None, dir, 0o755).map_err(|e| setup_err(e, "mkdir", dir.to_bytes()))?;
+    }
+    sys::mount(Some(c"tmpfs"), c"/tmp/newroot", Some(c"tmpfs"), 0, Some(c"mode=0755"))
+        .map_err(|e| setup_err(e, "mount tmpfs", b"/tmp/newroot"))?;
+
+    match sys::pivot_root(c"/tmp", c"/tmp/oldroot") {
+        Ok(()) => {}
+        // The initramfs' rootfs cannot be pivoted away: copy the host tree into oldroot,
+        // move the workspace over / instead and chroot into it.
+        Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => move_workspace_over_root()?,
+        Err(e) => return Err(setup_err(e, "pivot_root", b"/tmp")),
+    }
+
+    let mut ctx = Ctx {
+        oldroot: open_dir(c"/oldroot")?,
+        newroot: open_dir(c"/newroot")?,
+        debug: opts.debug,
+        scratch: 0,
+    };
+    let ops = plan::optimize(opts.ops.clone());
+    for op in &ops {
+        if opts.debug {
+            debug_line(&op.describe());
+        }
+        ctx.run(op).map_err(|mut e| {
+            e.what = op.describe();
+            e
+        })?;
+        if op.dst == b"/" {
+            // A mount on / hides what the old descriptor points at.
+            ctx.newroot = open_dir(c"/newroot")?;
+        }
+    }
+    drop(ctx);
+
+    // pivot_root(".", ".") stacks the old root on top of the new one, where a lazy unmount
+    // of "." removes it without needing a directory to park it in.
+    sys::chdir(c"/newroot").map_err(|e| setup_err(e, "chdir", b"/newroot"))?;
+    match sys::pivot_root(c".", c".") {
+        Ok(()) => sys::umount2(c".", g::MNT_DETACH).map_err(|e| setup_err(e, "umount", b"oldroot"))?,
+        Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => {
+            sys::umount2(c"/oldroot", g::MNT_DETACH).map_err(|e| setup_err(e, "umount", b"/oldroot"))?;
+            sys::mount(Some(c"."), c"/", None, g::MS_MOVE, None)
+                .map_err(|e| setup_err(e, "mount --move", b"/newroot"))?;
+            sys::chroot(c".").map_err(|e| setup_err(e, "chroot", b"/newroot"))?;
+        }
+        Err(e) => return Err(setup_err(e, "pivot_root", b"/newroot")),
+    }
+    sys::chdir(c"/").map_err(|e| setup_err(e, "chdir", b"/"))?;
+
+    // A new peer group: mounts made inside propagate inside, never to the host.
+    sys::mount(None, c"/", None, g::MS_SHARED | g::MS_REC, None)
+        .map_err(|e| setup_err(e, "mount --make-rshared", b"/"))?;
+    Ok(())
+}
+
+/// The fallback for a root that is not a mount point (an initramfs).
+fn move_workspace_over_root() -> Result<(), Error> {
+    sys::mount(Some(c"/"), c"/tmp/oldroot", None, g::MS_BIND | g::MS_REC, None)
+        .map_err(|e| setup_err(e, "mount --rbind", b"/"))?;
+    // The copy includes the workspace itself at oldroot/tmp; without it the host's own /tmp
+    // shows there again.
+    sys::umount2(c"/tmp/oldroot/tmp", g::MNT_DETACH)
+        .map_err(|e| setup_err(e, "umount", b"/tmp/oldroot/tmp"))?;
+    sys::chdir(c"/tmp").map_err(|e| setup_err(e, "chdir", b"/tmp"))?;
+    sys::mount(Some(c"/tmp"), c"/", None, g::MS_MOVE, None)
+        .map_err(|e| setup_err(e, "mount --move", b"/tmp"))?;
+    sys::chroot(c".").map_err(|e| setup_err(e, "chroot", b"/tmp"))?;
+    sys::chdir(c"/").map_err(|e| setup_err(e, "chdir", b"/"))
+}
+
+fn open_dir(path: &CStr) -> Result<OwnedFd, Error> {
+    sys::openat(None, path, g::O_PATH | g::O_DIRECTORY, 0).map_err(|e| setup_err(e, "open", path.to_bytes()))
+}
+
+fn debug_line(line: &[u8]) {
+    let mut out = Vec::with_capacity(line.len() + 3);
+    out.extend_from_slice(b"+ ");
+    out.extend_from_slice(line);
+    out.push(b'\n');
+    // SAFETY: fd 2 stays open for the life of the process; we only borrow it.
+    let _ = sys::write_all(unsafe { BorrowedFd::borrow_raw(2) }, &out);
+}
+
+/// Where a missing destination should come from.
+#[derive(Clone, Copy, PartialEq)]
+enum Create {
+    Dir,
+    File,
+}
+
+/// The state the operations share: the two roots and a counter for scratch names.
+struct Ctx {
+    oldroot: OwnedFd,
+    newroot: OwnedFd,
+    debug: bool,
+    scratch: u32,
+}
+
+const RESOLVE: u32 = g::RESOLVE_IN_ROOT;
+
+/// Splits an absolute path into its parent and last component (`/` has no last component).
+fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(0) => (b"/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (b"/", path),
+    }
+}
+
+fn is_tmp_dir(path: &[u8]) -> bool {
+    path.ends_with(b"/tmp") || path == b"/tmp"
+}
+
+impl Ctx {
+    fn run(&mut self, op: &FsOp) -> Result<(), Error> {
+        let dst = op.dst.as_slice();
+        match &op.kind {
+            Kind::Tmpfs => {
+                let mode: &CStr = if is_tmp_dir(dst) { c"1777" } else { c"0755" };
+                let mnt = new_tmpfs(mode)?;
+                let target = self.dest(dst, Create::Dir, true)?;
+                attach(&mnt, &target, dst)
+            }
+            Kind::Dev => self.dev(dst),
+            Kind::Proc => {
+                let src = self.host(b"/proc", false)?;
+                let tree = clone_tree(&src, true, b"/proc")?;
+                let target = self.dest(dst, Create::Dir, true)?;
+                attach(&tree, &target, dst)
+            }
+            Kind::Dir => {
+                let mode = if is_tmp_dir(dst) { 0o1777 } else { 0o755 };
+                self.mkdir_p(dst, mode).map(drop)
+            }
+            Kind::Bind { src, relative, readonly, required, nofollow } => {
+                let found = if *relative {
+                    open_in(&self.newroot, src, if *nofollow { g::O_NOFOLLOW } else { 0 })
+                        .map_err(|e| Error::new(Vec::new(), e).path(&[b"+", src.as_slice()].concat()))
+                } else {
+                    self.host(src, *nofollow)
+                };
+                let src_fd = match found {
+                    Ok(fd) => fd,
+                    Err(e) if !required && e.errno == linux_raw_sys::errno::ENOENT as i32 => return Ok(()),
+                    Err(e) => return Err(e),
+                };
+                let is_dir = sys::file_type(Some(src_fd.as_fd()), c"", g::AT_EMPTY_PATH)
+                    .map_err(|e| setup_err(e, "statx", src))?
+                    == g::S_IFDIR;
+                let tree = clone_tree(&src_fd, true, src)?;
+                if *readonly {
+                    make_readonly(&tree, src)?;
+                }
+                let create = if is_dir { Create::Dir } else { Create::File };
+                let target = self.dest(dst, create, is_dir)?;
+                attach(&tree, &target, dst)
+            }
+            Kind::Symlink { target } => self.symlink(target, dst),
+            Kind::Write { data } => {
+                let (parent, _) = split_last(dst);
+                self.mkdir_p(parent, 0o755)?;
+                let fd = sys::openat2(
+                    Some(self.newroot.as_fd()),
+                    &c(dst),
+                    g::O_WRONLY | g::O_CREAT | g::O_TRUNC,
+                    0o644,
+                    RESOLVE,
+                )
+                .map_err(|e| Error::new(Vec::new(), e).path(dst))?;
+                sys::write_all(fd.as_fd(), data).map_err(|e| setup_err(e, "write", dst))
+            }
+            Kind::Overlay { lower, upper, work } => self.overlay(lower, upper.as_ref(), work.as_deref(), dst),
+        }
+    }
+
+    /// Opens a host path (relative to the old root; symlinks stay inside it).
+    fn host(&self, path: &[u8], nofollow: bool) -> Result<OwnedFd, Error> {
+        let flags = if nofollow { g::O_NOFOLLOW } else { 0 };
+        match open_in(&self.oldroot, path, flags) {
+            // Magic links such as /proc/self/fd/N cannot be followed inside a root; take
+            // them from the host's view of the path as it stands.
+            Err(Errno(e)) if e == linux_raw_sys::errno::EXDEV as i32 || e == linux_raw_sys::errno::ELOOP as i32 && !nofollow => {
+                let full = c(&[b"/oldroot", path].concat());
+                sys::openat(None, &full, g::O_PATH | flags, 0)
+            }
+            other => other,
+        }
+        .map_err(|e| Error::new(Vec::new(), e).path(path))
+    }
+
+    /// Opens DST inside the new root, creating it (and its parents) when missing.
+    fn dest(&self, dst: &[u8], create: Create, follow: bool) -> Result<OwnedFd, Error> {
+        let flags = if follow { 0 } else { g::O_NOFOLLOW };
+        match open_in(&self.newroot, dst, flags) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno(e)) if e == linux_raw_sys::errno::ENOENT as i32 => {}
+            Err(e) => return Err(Error::new(Vec::new(), e).path(dst)),
+        }
+        let (parent, name) = split_last(dst);
+        let parent_fd = self.mkdir_p(parent, 0o755)?;
+        let name_c = c(name);
+        let made = match create {
+            Create::Dir => sys::mkdirat(Some(parent_fd.as_fd()), &name_c, 0o755),
+            Create::File => sys::openat(
+                Some(parent_fd.as_fd()),
+                &name_c,
+                g::O_WRONLY | g::O_CREAT | g::O_EXCL | g::O_NOFOLLOW,
+                0o644,
+            )
+            .map(drop),
+        };
+        match made {
+            Ok(()) => {}
+            Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
+            Err(e) => return Err(setup_err(e, if create == Create::Dir { "mkdir" } else { "create" }, dst)),
+        }
+        open_in(&self.newroot, dst, flags).map_err(|e| Error::new(Vec::new(), e).path(dst))
+    }
+
+    /// Creates a directory and its missing parents inside the new root; returns it opened.
+    fn mkdir_p(&self, dir: &[u8], mode: u32) -> Result<OwnedFd, Error> {
+        match open_in(&self.newroot, dir, g::O_DIRECTORY) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno(e)) if e == linux_raw_sys::errno::ENOENT as i32 => {}
+            Err(e) => return Err(Error::new(Vec::new(), e).path(dir)),
+        }
+        let (parent, name) = split_last(dir);
+        let parent_fd = self.mkdir_p(parent, 0o755)?;
+        match sys::mkdirat(Some(parent_fd.as_fd()), &c(name), mode) {
+            Ok(()) => {}
+            Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
+            Err(e) => return Err(setup_err(e, "mkdir", dir)),
+        }
+        open_in(&self.newroot, dir, g::O_DIRECTORY).map_err(|e| Error::new(Vec::new(), e).path(dir))
+    }
+
+    fn symlink(&mut self, target: &[u8], dst: &[u8]) -> Result<(), Error> {
+        let (parent, name) = split_last(dst);
+        let parent_fd = self.mkdir_p(parent, 0o755)?;
+        let target_c = c(target);
+        let name_c = c(name);
+        match sys::symlinkat(&target_c, Some(parent_fd.as_fd()), &name_c) {
+            Ok(()) => return Ok(()),
+            Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
+            Err(e) => return Err(setup_err(e, "symlink", dst)),
+        }
+        let kind = sys::file_type(Some(parent_fd.as_fd()), &name_c, g::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| setup_err(e, "statx", dst))?;
+        if kind == g::S_IFDIR {
+            return Err(Error::new(Vec::new(), Errno(linux_raw_sys::errno::EISDIR as i32)).path(dst));
+        }
+        if kind == g::S_IFLNK {
+            let mut buf = [0u8; 4096];
+            if sys::readlinkat(Some(parent_fd.as_fd()), &name_c, &mut buf).is_ok_and(|t| t == target) {
+                return Ok(());
+            }
+        }
+        // Something else is in the way: make the link in the workspace and mount it on top.
+        self.scratch += 1;
+        let scratch = c(format!("/symlink-{}", self.scratch).as_bytes());
+        sys::symlinkat(&target_c, None, &scratch).map_err(|e| setup_err(e, "symlink", scratch.to_bytes()))?;
+        let tree = sys::open_tree(None, &scratch, g::OPEN_TREE_CLONE | g::OPEN_TREE_CLOEXEC | g::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| setup_err(e, "open_tree", scratch.to_bytes()))?;
+        let over = sys::openat(Some(parent_fd.as_fd()), &name_c, g::O_PATH | g::O_NOFOLLOW, 0)
+            .map_err(|e| setup_err(e, "open", dst))?;
+        attach(&tree, &over, dst)
+    }
+
+    fn dev(&mut self, dst: &[u8]) -> Result<(), Error> {
+        let mnt = new_tmpfs(c"0755")?;
+        let target = self.dest(dst, Create::Dir, true)?;
+        attach(&mnt, &target, dst)?;
+        let dev = Some(mnt.as_fd());
+
+        for node in ["null", "zero", "full", "random", "urandom", "tty", "fuse"] {
+            let host_path = [b"/dev/", node.as_bytes()].concat();
+            let host = match open_in(&self.oldroot, &host_path, 0) {
+                Ok(fd) => fd,
+                Err(Errno(e)) if node == "fuse" && e == linux_raw_sys::errno::ENOENT as i32 => continue,
+                Err(e) => return Err(Error::new(Vec::new(), e).path(&host_path)),
+            };
+            self.bind_node(&host, dev, node.as_bytes(), &host_path)?;
+        }
+        for (name, target) in [
+            (c"stdin", c"/proc/self/fd/0"),
+            (c"stdout", c"/proc/self/fd/1"),
+            (c"stderr", c"/proc/self/fd/2"),
+            (c"fd", c"/proc/self/fd"),
+            (c"core", c"/proc/kcore"),
+            (c"ptmx", c"pts/ptmx"),
+        ] {
+            sys::symlinkat(target, dev, name).map_err(|e| setup_err(e, "symlink", name.to_bytes()))?;
+        }
+        sys::mkdirat(dev, c"shm", 0o1777).map_err(|e| setup_err(e, "mkdir", b"shm"))?;
+        sys::mkdirat(dev, c"pts", 0o755).map_err(|e| setup_err(e, "mkdir", b"pts"))?;
+
+        let fs = sys::fsopen(c"devpts").map_err(|e| setup_err(e, "fsopen", b"devpts"))?;
+        let config = || -> sys::Result<OwnedFd> {
+            sys::fsconfig_set_flag(fs.as_fd(), c"newinstance")?;
+            sys::fsconfig_set_string(fs.as_fd(), c"ptmxmode", c"0666")?;
+            sys::fsconfig_set_string(fs.as_fd(), c"mode", c"620")?;
+            sys::fsconfig_create(fs.as_fd())?;
+            sys::fsmount(fs.as_fd(), 0)
+        };
+        let pts = config().map_err(|e| {
+            setup_err(e, "mount devpts", b"pts").detail(sys::fs_context_error(fs.as_fd()))
+        })?;
+        sys::move_mount(Some(pts.as_fd()), c"", dev, c"pts", g::MOVE_MOUNT_F_EMPTY_PATH)
+            .map_err(|e| setup_err(e, "move_mount", b"pts"))?;
+
+        // The terminal of stderr, when there is one whose node the host tree shows.
+        if sys::isatty(2) {
+            let mut buf = [0u8; 256];
+            if let Ok(tty) = sys::readlinkat(Some(self.oldroot.as_fd()), c"proc/self/fd/2", &mut buf) {
+                let tty = tty.to_vec();
+                if let Ok(host) = open_in(&self.oldroot, &tty, 0) {
+                    self.bind_node(&host, dev, b"console", &tty)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Binds the host node `host` onto a new empty file `name` in the directory `dir`.
+    fn bind_node(&self, host: &OwnedFd, dir: Option<BorrowedFd<'_>>, name: &[u8], shown: &[u8]) -> Result<(), Error> {
+        let name_c = c(name);
+        sys::openat(dir, &name_c, g::O_WRONLY | g::O_CREAT | g::O_EXCL, 0o644)
+            .map_err(|e| setup_err(e, "create", name))?;
+        let tree = clone_tree(host, false, shown)?;
+        sys::move_mount(Some(tree.as_fd()), c"", dir, &name_c, g::MOVE_MOUNT_F_EMPTY_PATH)
+            .map_err(|e| setup_err(e, "move_mount", name))
+    }
+
+    fn overlay(&mut self, lower: &[Vec<u8>], upper: Option<&Upper>, work: Option<&[u8]>, dst: &[u8]) -> Result<(), Error> {
+        // Each layer must exist on the host; saying which one is missing beats the kernel's
+        // EINVAL.
+        let mut check = |path: &[u8]| -> Result<Vec<u8>, Error> {
+            open_in(&self.oldroot, path, g::O_DIRECTORY).map_err(|e| Error::new(Vec::new(), e).path(path))?;
+            Ok([b"/oldroot", path].concat())
+        };
+        // The kernel lists layers top first; the command line gives the bottom first.
+        let lowers = lower.iter().rev().map(|p| check(p)).collect::<Result<Vec<_>, _>>()?;
+        let (upper_path, work_path, _upper_mnt) = match upper {
+            None => (None, work.map(&mut check).transpose()?, None),
+            Some(Upper::Dir(dir)) => (Some(check(dir)?), work.map(&mut check).transpose()?, None),
+            Some(Upper::Tmpfs) => {
+                self.scratch += 1;
+                let base = format!("/overlay-{}", self.scratch).into_bytes();
+                let base_c = c(&base);
+                sys::mkdirat(None, &base_c, 0o755).map_err(|e| setup_err(e, "mkdir", &base))?;
+                let mnt = new_tmpfs(c"0755")?;
+                sys::move_mount(Some(mnt.as_fd()), c"", None, &base_c, g::MOVE_MOUNT_F_EMPTY_PATH)
+                    .map_err(|e| setup_err(e, "move_mount", &base))?;
+                for sub in [c"upper", c"work"] {
+                    sys::mkdirat(Some(mnt.as_fd()), sub, 0o755).map_err(|e| setup_err(e, "mkdir", sub.to_bytes()))?;
+                }
+                (Some([&base[..], b"/upper"].concat()), Some([&base[..], b"/work"].concat()), Some(mnt))
+            }
+        };
+        if self.debug {
+            for l in &lowers {
+                debug_line(&[b"  lowerdir ", &l[8..]].concat());
+            }
+            for (key, value) in [("upperdir", &upper_path), ("workdir", &work_path)] {
+                if let Some(v) = value {
+                    let shown = v.strip_prefix(b"/oldroot").unwrap_or(v);
+                    debug_line(&[format!("  {key} ").as_bytes(), shown].concat());
+                }
+            }
+            debug_line(b"  options userxattr,index=off,metacopy=off");
+        }
+        let target = self.dest(dst, Create::Dir, true)?;
+        if legacy_overlay() {
+            return self.overlay_legacy(&lowers, upper_path.as_deref(), work_path.as_deref(), &target, dst);
+        }
+
+        let fs = sys::fsopen(c"overlay").map_err(|e| setup_err(e, "fsopen", b"overlay"))?;
+        let config = || -> sys::Result<OwnedFd> {
+            for l in &lowers {
+                sys::fsconfig_set_string(fs.as_fd(), c"lowerdir+", &c(l))?;
+            }
+            if let Some(u) = &upper_path {
+                sys::fsconfig_set_string(fs.as_fd(), c"upperdir", &c(u))?;
+            }
+            if let Some(w) = &work_path {
+                sys::fsconfig_set_string(fs.as_fd(), c"workdir", &c(w))?;
+            }
+            sys::fsconfig_set_flag(fs.as_fd(), c"userxattr")?;
+            sys::fsconfig_set_string(fs.as_fd(), c"index", c"off")?;
+            sys::fsconfig_set_string(fs.as_fd(), c"metacopy", c"off")?;
+            sys::fsconfig_create(fs.as_fd())?;
+            sys::fsmount(fs.as_fd(), 0)
+        };
+        let mnt = config().map_err(|e| {
+            let text = sys::fs_context_error(fs.as_fd()).map(|t| unprefix_oldroot(&t));
+            Error::new(Vec::new(), e).op("overlay").detail(text)
+        })?;
+        attach(&mnt, &target, dst)
+    }
+
+    /// Kernels before 6.8 know no `lowerdir+` and reject commas in fsconfig values, so the
+    /// whole option string goes through mount(2), with `\`, `,` and `:` escaped.
+    fn overlay_legacy(
+        &mut self,
+        lowers: &[Vec<u8>],
+        upper: Option<&[u8]>,
+        work: Option<&[u8]>,
+        target: &OwnedFd,
+        dst: &[u8],
+    ) -> Result<(), Error> {
+        let escape = |out: &mut Vec<u8>, path: &[u8]| {
+            for &b in path {
+                if matches!(b, b'\\' | b',' | b':') {
+                    out.push(b'\\');
+                }
+                out.push(b);
+            }
+        };
+        let mut data = b"lowerdir=".to_vec();
+        for (i, l) in lowers.iter().enumerate() {
+            if i > 0 {
+                data.push(b':');
+            }
+            escape(&mut data, l);
+        }
+        for (key, value) in [(&b",upperdir="[..], upper), (&b",workdir="[..], work)] {
+            if let Some(v) = value {
+                data.extend_from_slice(key);
+                escape(&mut data, v);
+            }
+        }
+        data.extend_from_slice(b",userxattr,index=off,metacopy=off");
+
+        self.scratch += 1;
+        let stage = format!("/overlay-{}", self.scratch).into_bytes();
+        let stage_c = c(&stage);
+        sys::mkdirat(None, &stage_c, 0o755).map_err(|e| setup_err(e, "mkdir", &stage))?;
+        sys::mount(Some(c"overlay"), &stage_c, Some(c"overlay"), 0, Some(&c(&data)))
+            .map_err(|e| Error::new(Vec::new(), e).op("overlay"))?;
+        sys::move_mount(None, &stage_c, Some(target.as_fd()), c"", g::MOVE_MOUNT_T_EMPTY_PATH)
+            .map_err(|e| setup_err(e, "move_mount", dst))
+    }
+}
+
+/// The kernel's messages name layers by their workspace path; show the host path instead.
+fn unprefix_oldroot(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.windows(8).position(|w| w == b"/oldroot") {
+        out.extend_from_slice(&rest[..i]);
+        rest = &rest[i + 8..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Whether overlays must be mounted the pre-6.8 way: the kernel is older, or
+/// `MKOSI_SANDBOX_OVERLAY=legacy` asks for it (to exercise that path on a newer kernel).
+fn legacy_overlay() -> bool {
+    if std::env::var_os("MKOSI_SANDBOX_OVERLAY").is_some_and(|v| v == "legacy") {
+        return true;
+    }
+    let release = sys::kernel_release();
+    let mut parts = release.split(|&b| !b.is_ascii_digit()).map(|p| {
+        p.iter().fold(0u32, |n, &d| n.saturating_mul(10).saturating_add((d - b'0') as u32))
+    });
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) < (6, 8)
+}
+
+fn open_in(root: &OwnedFd, path: &[u8], flags: u32) -> sys::Result<OwnedFd> {
+    sys::openat2(Some(root.as_fd()), &c(path), g::O_PATH | flags, 0, RESOLVE)
+}
+
+fn new_tmpfs(mode: &CStr) -> Result<OwnedFd, Error> {
+    let fs = sys::fsopen(c"tmpfs").map_err(|e| setup_err(e, "fsopen", b"tmpfs"))?;
+    let config = || -> sys::Result<OwnedFd> {
+        sys::fsconfig_set_string(fs.as_fd(), c"mode", mode)?;
+        sys::fsconfig_create(fs.as_fd())?;
+        sys::fsmount(fs.as_fd(), 0)
+    };
+    config().map_err(|e| setup_err(e, "mount tmpfs", b"").detail(sys::fs_context_error(fs.as_fd())))
+}
+
+/// A detached copy of the mount tree at `src` (with its submounts when `recursive`).
+fn clone_tree(src: &OwnedFd, recursive: bool, shown: &[u8]) -> Result<OwnedFd, Error> {
+    let mut flags = g::OPEN_TREE_CLONE | g::OPEN_TREE_CLOEXEC | g::AT_EMPTY_PATH;
+    if recursive {
+        flags |= g::AT_RECURSIVE;
+    }
+    sys::open_tree(Some(src.as_fd()), c"", flags).map_err(|e| setup_err(e, "open_tree", shown))
+}
+
+/// Makes every mount of a detached tree read-only.
+fn make_readonly(tree: &OwnedFd, shown: &[u8]) -> Result<(), Error> {
+    let attr = g::mount_attr { attr_set: g::MOUNT_ATTR_RDONLY as u64, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    sys::mount_setattr(Some(tree.as_fd()), c"", g::AT_EMPTY_PATH | g::AT_RECURSIVE, &attr)
+        .map_err(|e| setup_err(e, "mount_setattr", shown))
+}
+
+/// Attaches the detached mount `mnt` on top of what `target` refers to.
+fn attach(mnt: &OwnedFd, target: &OwnedFd, shown: &[u8]) -> Result<(), Error> {
+    sys::move_mount(
+        Some(mnt.as_fd()),
+        c"",
+        Some(target.as_fd()),
+        c"",
+        g::MOVE_MOUNT_F_EMPTY_PATH | g::MOVE_MOUNT_T_EMPTY_PATH,
+    )
+    .map_err(|e| setup_err(e, "move_mount", shown))
+}
+
+/// Applies `--setenv` and `--unsetenv` in order to the process environment.
+fn apply_env(env: &[(Vec<u8>, Option<Vec<u8>>)]) {
+    use std::os::unix::ffi::OsStrExt;
+    for (name, value) in env {
+        let name = std::ffi::OsStr::from_bytes(name);
+        match value {
+            Some(v) => std::env::set_var(name, std::ffi::OsStr::from_bytes(v)),
+            None => std::env::remove_var(name),
+        }
+    }
+}
+
+/// The descriptors above 2 the process inherited, in ascending order.
+pub fn inherited_fds() -> Vec<RawFd> {
+    let mut fds = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+        for entry in dir.flatten() {
+            if let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) {
+                fds.push(fd);
+            }
+        }
+    }
+    // The directory's own descriptor was listed too; it is closed by now.
+    fds.retain(|&fd| fd > 2 && sys::fd_flags(fd).is_ok());
+    fds.sort_unstable();
+    fds
+}
+
+/// Renumbers `fds` (ascending) to 3, 4, ... and sets LISTEN_FDS and LISTEN_PID.
+///
+/// Moving each descriptor down to the lowest free number never overwrites one not yet
+/// moved, because the list is sorted.
+pub fn pack_fds(fds: &[RawFd]) -> Result<(), Error> {
+    for (i, &fd) in fds.iter().enumerate() {
+        let to = 3 + i as RawFd;
+        if fd != to {
+            sys::dup3(fd, to).map_err(|e| setup_err(e, "dup3", format!("fd {fd}").as_bytes()))?;
+            sys::close(fd);
+        } else {
+            sys::clear_cloexec(fd).map_err(|e| setup_err(e, "fcntl", format!("fd {fd}").as_bytes()))?;
+        }
+    }
+    std::env::set_var("LISTEN_FDS", fds.len().to_string());
+    std::env::set_var("LISTEN_PID", sys::getpid().to_string());
+    Ok(())
+}
