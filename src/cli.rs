@@ -157,6 +157,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
                         "{option}: no --overlay-lowerdir was given before it"
                     )));
                 }
+                if lower.len() < 2 && upper.is_none() {
+                    return Err(Failure::Usage(format!(
+                        "{option}: a read-only overlay needs at least two --overlay-lowerdir"
+                    )));
+                }
                 let kind = Kind::Overlay {
                     lower: std::mem::take(&mut lower),
                     upper: upper.take(),

@@ -125,6 +125,9 @@ impl Error {
             (_, e::ENOSPC) if self.op.is_some_and(|op| op.contains("mount")) => {
                 Some("hint: too many mounts: see the sysctl fs.mount-max".into())
             }
+            (Some("overlay"), e::EINVAL) if self.detail.is_none() => {
+                Some("hint: overlayfs gave its reason in the kernel log (dmesg)".into())
+            }
             (Some("overlay"), e::ELOOP) => {
                 Some("hint: overlay layers overlap: a lower, upper or work directory lies inside another".into())
             }
