@@ -10,7 +10,11 @@ DESTDIR  ?=
 BINDIR   := $(DESTDIR)$(PREFIX)/bin
 CARGO    ?= cargo
 
-.PHONY: all build example check test e2e initrd-test bench size install uninstall fuzz clean
+# Architectures whose syscall tables the build must get right (checked, not run).
+CROSS    := aarch64-unknown-linux-musl riscv64gc-unknown-linux-gnu \
+            powerpc64le-unknown-linux-gnu s390x-unknown-linux-gnu
+
+.PHONY: all build example check test cross-check e2e initrd-test bench size install uninstall fuzz clean
 
 all: example
 
@@ -35,7 +39,10 @@ example: build
 test: build
 	$(CARGO) test --release --locked -- --test-threads=2
 
-check: test e2e initrd-test
+check: test cross-check e2e initrd-test
+
+cross-check:
+	for t in $(CROSS); do $(CARGO) check --release --locked --target $$t || exit 1; done
 
 e2e: build
 	tests/e2e/run.sh $(BIN)

@@ -9,6 +9,44 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use linux_raw_sys::general as g;
 
+/// The raw entry points: `sc`'s inline assembly where it supports the architecture, the C
+/// library's `syscall()` elsewhere (turned into the kernel's own `-errno` convention).
+mod raw {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+    pub use sc::{syscall0, syscall1, syscall2, syscall3, syscall4, syscall5};
+
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+    mod via_libc {
+        fn ret(r: libc::c_long) -> usize {
+            if r == -1 {
+                // SAFETY: errno is thread-local and was just set by the failed call.
+                (-(unsafe { *libc::__errno_location() }) as isize) as usize
+            } else {
+                r as usize
+            }
+        }
+        macro_rules! entry {
+            ($name:ident, $($a:ident),*) => {
+                pub unsafe fn $name(n: usize, $($a: usize),*) -> usize {
+                    // SAFETY: forwarded verbatim; the callers uphold each syscall's contract.
+                    ret(unsafe { libc::syscall(n as libc::c_long, $($a),*) })
+                }
+            };
+        }
+        pub unsafe fn syscall0(n: usize) -> usize {
+            // SAFETY: as above.
+            ret(unsafe { libc::syscall(n as libc::c_long) })
+        }
+        entry!(syscall1, a1);
+        entry!(syscall2, a1, a2);
+        entry!(syscall3, a1, a2, a3);
+        entry!(syscall4, a1, a2, a3, a4);
+        entry!(syscall5, a1, a2, a3, a4, a5);
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+    pub use via_libc::*;
+}
+
 /// A failed system call: the errno the kernel returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub i32);
@@ -44,14 +82,14 @@ fn raw(fd: Option<BorrowedFd<'_>>) -> usize {
 /// `unshare(flags)`, see unshare(2).
 pub fn unshare(flags: u32) -> Result<()> {
     // SAFETY: unshare takes no pointers.
-    check(unsafe { sc::syscall1(g::__NR_unshare as usize, flags as usize) }).map(drop)
+    check(unsafe { raw::syscall1(g::__NR_unshare as usize, flags as usize) }).map(drop)
 }
 
 /// `open_tree(dirfd, path, flags)`: a detached copy (with `OPEN_TREE_CLONE`) of a mount tree.
 pub fn open_tree(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Result<OwnedFd> {
     // SAFETY: path is a valid NUL-terminated string for the duration of the call.
     check_fd(unsafe {
-        sc::syscall3(g::__NR_open_tree as usize, raw(dirfd), cptr(path), flags as usize)
+        raw::syscall3(g::__NR_open_tree as usize, raw(dirfd), cptr(path), flags as usize)
     })
 }
 
@@ -65,7 +103,7 @@ pub fn move_mount(
 ) -> Result<()> {
     // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
     check(unsafe {
-        sc::syscall5(
+        raw::syscall5(
             g::__NR_move_mount as usize,
             raw(from),
             cptr(from_path),
@@ -86,7 +124,7 @@ pub fn mount_setattr(
 ) -> Result<()> {
     // SAFETY: attr points to a live mount_attr whose size we pass along.
     check(unsafe {
-        sc::syscall5(
+        raw::syscall5(
             g::__NR_mount_setattr as usize,
             raw(dirfd),
             cptr(path),
@@ -102,14 +140,14 @@ pub fn mount_setattr(
 pub fn fsopen(fsname: &CStr) -> Result<OwnedFd> {
     // SAFETY: fsname is a valid NUL-terminated string.
     check_fd(unsafe {
-        sc::syscall2(g::__NR_fsopen as usize, cptr(fsname), g::FSOPEN_CLOEXEC as usize)
+        raw::syscall2(g::__NR_fsopen as usize, cptr(fsname), g::FSOPEN_CLOEXEC as usize)
     })
 }
 
 fn fsconfig(fd: BorrowedFd<'_>, cmd: u32, key: usize, value: usize, aux: usize) -> Result<()> {
     // SAFETY: key and value are null or valid NUL-terminated strings (checked by callers).
     check(unsafe {
-        sc::syscall5(g::__NR_fsconfig as usize, fd.as_raw_fd() as usize, cmd as usize, key, value, aux)
+        raw::syscall5(g::__NR_fsconfig as usize, fd.as_raw_fd() as usize, cmd as usize, key, value, aux)
     })
     .map(drop)
 }
@@ -135,7 +173,7 @@ pub fn fsconfig_create(fd: BorrowedFd<'_>) -> Result<()> {
 pub fn fsmount(fd: BorrowedFd<'_>, attr_flags: u32) -> Result<OwnedFd> {
     // SAFETY: fsmount takes no pointers.
     check_fd(unsafe {
-        sc::syscall3(
+        raw::syscall3(
             g::__NR_fsmount as usize,
             fd.as_raw_fd() as usize,
             g::FSMOUNT_CLOEXEC as usize,
@@ -167,7 +205,7 @@ pub fn fs_context_error(fd: BorrowedFd<'_>) -> Option<Vec<u8>> {
 /// `pivot_root(new_root, put_old)`, see pivot_root(2).
 pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> Result<()> {
     // SAFETY: both are valid NUL-terminated strings.
-    check(unsafe { sc::syscall2(g::__NR_pivot_root as usize, cptr(new_root), cptr(put_old)) })
+    check(unsafe { raw::syscall2(g::__NR_pivot_root as usize, cptr(new_root), cptr(put_old)) })
         .map(drop)
 }
 
@@ -182,7 +220,7 @@ pub fn mount(
     let opt = |s: Option<&CStr>| s.map_or(0, cptr);
     // SAFETY: every pointer is null or a valid NUL-terminated string.
     check(unsafe {
-        sc::syscall5(
+        raw::syscall5(
             g::__NR_mount as usize,
             opt(source),
             cptr(target),
@@ -197,26 +235,26 @@ pub fn mount(
 /// `umount2(target, flags)`, see umount(2).
 pub fn umount2(target: &CStr, flags: u32) -> Result<()> {
     // SAFETY: target is a valid NUL-terminated string.
-    check(unsafe { sc::syscall2(g::__NR_umount2 as usize, cptr(target), flags as usize) })
+    check(unsafe { raw::syscall2(g::__NR_umount2 as usize, cptr(target), flags as usize) })
         .map(drop)
 }
 
 /// `chroot(path)`, see chroot(2).
 pub fn chroot(path: &CStr) -> Result<()> {
     // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe { sc::syscall1(g::__NR_chroot as usize, cptr(path)) }).map(drop)
+    check(unsafe { raw::syscall1(g::__NR_chroot as usize, cptr(path)) }).map(drop)
 }
 
 /// `chdir(path)`, see chdir(2).
 pub fn chdir(path: &CStr) -> Result<()> {
     // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe { sc::syscall1(g::__NR_chdir as usize, cptr(path)) }).map(drop)
+    check(unsafe { raw::syscall1(g::__NR_chdir as usize, cptr(path)) }).map(drop)
 }
 
 /// `fchdir(fd)`, see chdir(2).
 pub fn fchdir(fd: BorrowedFd<'_>) -> Result<()> {
     // SAFETY: fchdir takes no pointers.
-    check(unsafe { sc::syscall1(g::__NR_fchdir as usize, fd.as_raw_fd() as usize) }).map(drop)
+    check(unsafe { raw::syscall1(g::__NR_fchdir as usize, fd.as_raw_fd() as usize) }).map(drop)
 }
 
 /// `openat2(dirfd, path, &how, sizeof how)`, see openat2(2).
@@ -230,7 +268,7 @@ pub fn openat2(
     let how = g::open_how { flags: (flags | g::O_CLOEXEC) as u64, mode: mode as u64, resolve: resolve as u64 };
     // SAFETY: how is a live open_how whose size we pass; path is NUL-terminated.
     check_fd(unsafe {
-        sc::syscall4(
+        raw::syscall4(
             g::__NR_openat2 as usize,
             raw(dirfd),
             cptr(path),
@@ -244,7 +282,7 @@ pub fn openat2(
 pub fn openat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
     // SAFETY: path is a valid NUL-terminated string.
     check_fd(unsafe {
-        sc::syscall4(
+        raw::syscall4(
             g::__NR_openat as usize,
             raw(dirfd),
             cptr(path),
@@ -257,7 +295,7 @@ pub fn openat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32, mode: u32)
 /// `mkdirat(dirfd, path, mode)`, see mkdir(2).
 pub fn mkdirat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe { sc::syscall3(g::__NR_mkdirat as usize, raw(dirfd), cptr(path), mode as usize) })
+    check(unsafe { raw::syscall3(g::__NR_mkdirat as usize, raw(dirfd), cptr(path), mode as usize) })
         .map(drop)
 }
 
@@ -265,7 +303,7 @@ pub fn mkdirat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, mode: u32) -> Result<
 pub fn symlinkat(target: &CStr, dirfd: Option<BorrowedFd<'_>>, linkpath: &CStr) -> Result<()> {
     // SAFETY: both strings are valid and NUL-terminated.
     check(unsafe {
-        sc::syscall3(g::__NR_symlinkat as usize, cptr(target), raw(dirfd), cptr(linkpath))
+        raw::syscall3(g::__NR_symlinkat as usize, cptr(target), raw(dirfd), cptr(linkpath))
     })
     .map(drop)
 }
@@ -278,7 +316,7 @@ pub fn readlinkat<'a>(
 ) -> Result<&'a [u8]> {
     // SAFETY: buf is writable for buf.len() bytes.
     let n = check(unsafe {
-        sc::syscall4(
+        raw::syscall4(
             g::__NR_readlinkat as usize,
             raw(dirfd),
             cptr(path),
@@ -292,7 +330,7 @@ pub fn readlinkat<'a>(
 /// `fchmodat(dirfd, path, mode, 0)`, see chmod(2).
 pub fn fchmodat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe { sc::syscall3(g::__NR_fchmodat as usize, raw(dirfd), cptr(path), mode as usize) })
+    check(unsafe { raw::syscall3(g::__NR_fchmodat as usize, raw(dirfd), cptr(path), mode as usize) })
         .map(drop)
 }
 
@@ -302,7 +340,7 @@ pub fn file_type(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Resu
     let mut buf: g::statx = unsafe { std::mem::zeroed() };
     // SAFETY: buf is a writable statx; path is NUL-terminated.
     check(unsafe {
-        sc::syscall5(
+        raw::syscall5(
             g::__NR_statx as usize,
             raw(dirfd),
             cptr(path),
@@ -318,7 +356,7 @@ pub fn file_type(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Resu
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is writable for buf.len() bytes.
     check(unsafe {
-        sc::syscall3(g::__NR_read as usize, fd.as_raw_fd() as usize, buf.as_mut_ptr() as usize, buf.len())
+        raw::syscall3(g::__NR_read as usize, fd.as_raw_fd() as usize, buf.as_mut_ptr() as usize, buf.len())
     })
 }
 
@@ -327,7 +365,7 @@ pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
         // SAFETY: buf is readable for buf.len() bytes.
         match check(unsafe {
-            sc::syscall3(g::__NR_write as usize, fd.as_raw_fd() as usize, buf.as_ptr() as usize, buf.len())
+            raw::syscall3(g::__NR_write as usize, fd.as_raw_fd() as usize, buf.as_ptr() as usize, buf.len())
         }) {
             Ok(n) => buf = &buf[n..],
             Err(Errno(e)) if e == linux_raw_sys::errno::EINTR as i32 => {}
@@ -340,31 +378,31 @@ pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
 /// `dup3(old, new, 0)`, see dup(2). The new descriptor has no close-on-exec flag.
 pub fn dup3(old: RawFd, new: RawFd) -> Result<()> {
     // SAFETY: dup3 takes no pointers.
-    check(unsafe { sc::syscall3(g::__NR_dup3 as usize, old as usize, new as usize, 0) }).map(drop)
+    check(unsafe { raw::syscall3(g::__NR_dup3 as usize, old as usize, new as usize, 0) }).map(drop)
 }
 
 /// `fcntl(fd, F_GETFD)`: the descriptor flags, or EBADF for a closed descriptor.
 pub fn fd_flags(fd: RawFd) -> Result<usize> {
     // SAFETY: F_GETFD takes no argument.
-    check(unsafe { sc::syscall2(g::__NR_fcntl as usize, fd as usize, g::F_GETFD as usize) })
+    check(unsafe { raw::syscall2(g::__NR_fcntl as usize, fd as usize, g::F_GETFD as usize) })
 }
 
 /// `fcntl(fd, F_SETFD, 0)`: keep the descriptor open across execve.
 pub fn clear_cloexec(fd: RawFd) -> Result<()> {
     // SAFETY: F_SETFD takes an integer.
-    check(unsafe { sc::syscall3(g::__NR_fcntl as usize, fd as usize, g::F_SETFD as usize, 0) }).map(drop)
+    check(unsafe { raw::syscall3(g::__NR_fcntl as usize, fd as usize, g::F_SETFD as usize, 0) }).map(drop)
 }
 
 /// `close(fd)` for descriptors that are not owned by an `OwnedFd`, see close(2).
 pub fn close(fd: RawFd) {
     // SAFETY: callers pass descriptors they own and no longer use.
-    unsafe { sc::syscall1(g::__NR_close as usize, fd as usize) };
+    unsafe { raw::syscall1(g::__NR_close as usize, fd as usize) };
 }
 
 /// `prctl(option, arg2, arg3, arg4, arg5)`, see prctl(2).
 pub fn prctl(option: u32, arg2: usize, arg3: usize, arg4: usize, arg5: usize) -> Result<usize> {
     // SAFETY: the options used by this crate take no pointers.
-    check(unsafe { sc::syscall5(g::__NR_prctl as usize, option as usize, arg2, arg3, arg4, arg5) })
+    check(unsafe { raw::syscall5(g::__NR_prctl as usize, option as usize, arg2, arg3, arg4, arg5) })
 }
 
 /// `capget(&header, data)` for the calling thread, version 3 (two data words).
@@ -373,7 +411,7 @@ pub fn capget() -> Result<[g::__user_cap_data_struct; 2]> {
     let mut data = [g::__user_cap_data_struct { effective: 0, permitted: 0, inheritable: 0 }; 2];
     // SAFETY: header and data are live and sized for version 3.
     check(unsafe {
-        sc::syscall2(g::__NR_capget as usize, &mut header as *mut _ as usize, data.as_mut_ptr() as usize)
+        raw::syscall2(g::__NR_capget as usize, &mut header as *mut _ as usize, data.as_mut_ptr() as usize)
     })?;
     Ok(data)
 }
@@ -383,7 +421,7 @@ pub fn capset(data: &[g::__user_cap_data_struct; 2]) -> Result<()> {
     let mut header = g::__user_cap_header_struct { version: g::_LINUX_CAPABILITY_VERSION_3, pid: 0 };
     // SAFETY: header and data are live and sized for version 3.
     check(unsafe {
-        sc::syscall2(g::__NR_capset as usize, &mut header as *mut _ as usize, data.as_ptr() as usize)
+        raw::syscall2(g::__NR_capset as usize, &mut header as *mut _ as usize, data.as_ptr() as usize)
     })
     .map(drop)
 }
@@ -392,7 +430,7 @@ pub fn capset(data: &[g::__user_cap_data_struct; 2]) -> Result<()> {
 pub fn seccomp_set_mode_filter(prog: &linux_raw_sys::ptrace::sock_fprog) -> Result<()> {
     // SAFETY: prog points to a live program whose filter array outlives the call.
     check(unsafe {
-        sc::syscall3(
+        raw::syscall3(
             g::__NR_seccomp as usize,
             linux_raw_sys::ptrace::SECCOMP_SET_MODE_FILTER as usize,
             0,
@@ -405,14 +443,14 @@ pub fn seccomp_set_mode_filter(prog: &linux_raw_sys::ptrace::sock_fprog) -> Resu
 /// `umask(mask)`, returning the previous mask.
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask cannot fail and takes no pointers.
-    unsafe { sc::syscall1(g::__NR_umask as usize, mask as usize) as u32 }
+    unsafe { raw::syscall1(g::__NR_umask as usize, mask as usize) as u32 }
 }
 
 /// `execve(path, argv, envp)`; returns only on failure.
 pub fn execve(path: &CStr, argv: *const *const u8, envp: *const *const u8) -> Errno {
     // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated strings (caller).
     let ret = unsafe {
-        sc::syscall3(g::__NR_execve as usize, cptr(path), argv as usize, envp as usize)
+        raw::syscall3(g::__NR_execve as usize, cptr(path), argv as usize, envp as usize)
     };
     check(ret).err().unwrap_or(Errno(0))
 }
@@ -421,22 +459,22 @@ pub fn execve(path: &CStr, argv: *const *const u8, envp: *const *const u8) -> Er
 pub fn stop_self() {
     // SAFETY: getpid and kill take no pointers.
     unsafe {
-        let pid = sc::syscall0(g::__NR_getpid as usize);
-        sc::syscall2(g::__NR_kill as usize, pid, g::SIGSTOP as usize);
+        let pid = raw::syscall0(g::__NR_getpid as usize);
+        raw::syscall2(g::__NR_kill as usize, pid, g::SIGSTOP as usize);
     }
 }
 
 /// `getpid()`.
 pub fn getpid() -> u32 {
     // SAFETY: getpid cannot fail.
-    unsafe { sc::syscall0(g::__NR_getpid as usize) as u32 }
+    unsafe { raw::syscall0(g::__NR_getpid as usize) as u32 }
 }
 
 /// `getuid()` and `getgid()`.
 pub fn getuid_gid() -> (u32, u32) {
     // SAFETY: neither call can fail.
     unsafe {
-        (sc::syscall0(g::__NR_getuid as usize) as u32, sc::syscall0(g::__NR_getgid as usize) as u32)
+        (raw::syscall0(g::__NR_getuid as usize) as u32, raw::syscall0(g::__NR_getgid as usize) as u32)
     }
 }
 
@@ -445,7 +483,7 @@ pub fn isatty(fd: RawFd) -> bool {
     let mut termios = [0u8; 64];
     // SAFETY: TCGETS writes a struct termios (60 bytes) into the buffer.
     let ret = unsafe {
-        sc::syscall3(
+        raw::syscall3(
             g::__NR_ioctl as usize,
             fd as usize,
             linux_raw_sys::ioctl::TCGETS as usize,
@@ -460,7 +498,7 @@ pub fn kernel_release() -> Vec<u8> {
     // SAFETY: an all-zero utsname is valid; uname fills it.
     let mut uts: linux_raw_sys::system::new_utsname = unsafe { std::mem::zeroed() };
     // SAFETY: uts is a writable new_utsname.
-    let _ = unsafe { sc::syscall1(g::__NR_uname as usize, &mut uts as *mut _ as usize) };
+    let _ = unsafe { raw::syscall1(g::__NR_uname as usize, &mut uts as *mut _ as usize) };
     let release = uts.release.iter().take_while(|&&c| c != 0).map(|&c| c as u8);
     release.collect()
 }
