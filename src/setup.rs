@@ -530,18 +530,54 @@ impl Ctx {
             .map_err(|e| setup_err(e, "move_mount", name))
     }
 
-    fn overlay(&mut self, lower: &[Vec<u8>], upper: Option<&Upper>, work: Option<&[u8]>, dst: &[u8]) -> Result<(), Error> {
+    fn overlay(
+        &mut self,
+        lower: &[Vec<u8>],
+        upper: Option<&Upper>,
+        work: Option<&[u8]>,
+        dst: &[u8],
+    ) -> Result<(), Error> {
         // Each layer must exist on the host; saying which one is missing beats the kernel's
         // EINVAL.
-        let mut check = |path: &[u8]| -> Result<Vec<u8>, Error> {
-            open_in(&self.oldroot, path, g::O_DIRECTORY).map_err(|e| Error::new(Vec::new(), e).path(path))?;
-            Ok([b"/oldroot", path].concat())
+        let check = |path: &[u8]| -> Result<OwnedFd, Error> {
+            open_in(&self.oldroot, path, g::O_DIRECTORY).map_err(|e| Error::new(Vec::new(), e).path(path))
         };
+        let workspace = |path: &[u8]| [b"/oldroot", path].concat();
+        for l in lower {
+            check(l)?;
+        }
         // The kernel lists layers top first; the command line gives the bottom first.
-        let lowers = lower.iter().rev().map(|p| check(p)).collect::<Result<Vec<_>, _>>()?;
+        let lowers: Vec<Vec<u8>> = lower.iter().rev().map(|p| workspace(p)).collect();
+
+        // This kernel's overlayfs explains refusals only in the kernel log, which an
+        // unprivileged user cannot read: catch the usual mistakes here, in its words.
+        let refuse = |errno: u32, text: &str| {
+            Error::new(Vec::new(), Errno(errno as i32)).op("overlay").detail(Some(text.as_bytes().to_vec()))
+        };
         let (upper_path, work_path, _upper_mnt) = match upper {
-            None => (None, work.map(&mut check).transpose()?, None),
-            Some(Upper::Dir(dir)) => (Some(check(dir)?), work.map(&mut check).transpose()?, None),
+            None => (None, None, None),
+            Some(Upper::Dir(dir)) => {
+                let Some(work) = work else {
+                    return Err(refuse(linux_raw_sys::errno::EINVAL, "overlayfs: missing 'workdir'"));
+                };
+                let (upper_fd, work_fd) = (check(dir)?, check(work)?);
+                if sys::mount_id(upper_fd.as_fd()) != sys::mount_id(work_fd.as_fd()) {
+                    return Err(refuse(
+                        linux_raw_sys::errno::EINVAL,
+                        "overlayfs: workdir and upperdir must reside under the same mount",
+                    ));
+                }
+                let layers = lower.iter().map(|l| ("lowerdir", l.as_slice()));
+                for (name, other) in layers.chain([("workdir", work)]) {
+                    if plan::strip_ancestor(other, dir).is_some() || plan::strip_ancestor(dir, other).is_some() {
+                        return Err(refuse(
+                            linux_raw_sys::errno::ELOOP,
+                            &format!("overlayfs: overlapping upperdir path: upperdir and {name} lie inside one another"),
+                        ));
+                    }
+                }
+                (Some(workspace(dir)), Some(workspace(work)), None)
+            }
             Some(Upper::Tmpfs) => {
                 self.scratch += 1;
                 let base = format!("/overlay-{}", self.scratch).into_bytes();
@@ -570,7 +606,7 @@ impl Ctx {
         }
         let target = self.dest(dst, Create::Dir, true)?;
         if legacy_overlay() {
-            return self.overlay_legacy(&lowers, upper_path.as_deref(), work_path.as_deref(), &target, dst);
+            return self.overlay_legacy(lower, upper_path.as_deref(), work_path.as_deref(), &target, dst);
         }
 
         let fs = sys::fsopen(c"overlay").map_err(|e| setup_err(e, "fsopen", b"overlay"))?;
@@ -599,9 +635,12 @@ impl Ctx {
 
     /// Kernels before 6.8 know no `lowerdir+` and reject commas in fsconfig values, so the
     /// whole option string goes through mount(2), with `\`, `,` and `:` escaped.
+    ///
+    /// mount(2) reads at most one page of options. When the layers' paths would not fit,
+    /// each lower layer is first bound at a short path in the workspace.
     fn overlay_legacy(
         &mut self,
-        lowers: &[Vec<u8>],
+        lower: &[Vec<u8>],
         upper: Option<&[u8]>,
         work: Option<&[u8]>,
         target: &OwnedFd,
@@ -615,22 +654,39 @@ impl Ctx {
                 out.push(b);
             }
         };
-        let mut data = b"lowerdir=".to_vec();
-        for (i, l) in lowers.iter().enumerate() {
-            if i > 0 {
-                data.push(b':');
+        let options = |lowers: &[Vec<u8>]| {
+            let mut data = b"lowerdir=".to_vec();
+            for (i, l) in lowers.iter().rev().enumerate() {
+                if i > 0 {
+                    data.push(b':');
+                }
+                escape(&mut data, l);
             }
-            escape(&mut data, l);
-        }
-        for (key, value) in [(&b",upperdir="[..], upper), (&b",workdir="[..], work)] {
-            if let Some(v) = value {
-                data.extend_from_slice(key);
-                escape(&mut data, v);
+            for (key, value) in [(&b",upperdir="[..], upper), (&b",workdir="[..], work)] {
+                if let Some(v) = value {
+                    data.extend_from_slice(key);
+                    escape(&mut data, v);
+                }
             }
-        }
-        data.extend_from_slice(b",userxattr,index=off,metacopy=off");
-
+            data.extend_from_slice(b",userxattr,index=off,metacopy=off");
+            data
+        };
+        let mut data = options(&lower.iter().map(|l| [b"/oldroot", l.as_slice()].concat()).collect::<Vec<_>>());
         self.scratch += 1;
+        if data.len() >= 4096 {
+            let mut short = Vec::with_capacity(lower.len());
+            for (i, l) in lower.iter().enumerate() {
+                let path = format!("/layers-{}-{i}", self.scratch).into_bytes();
+                let path_c = c(&path);
+                sys::mkdirat(None, &path_c, 0o755).map_err(|e| setup_err(e, "mkdir", &path))?;
+                let tree = clone_tree(&self.host(l, false)?, false, l)?;
+                sys::move_mount(Some(tree.as_fd()), c"", None, &path_c, g::MOVE_MOUNT_F_EMPTY_PATH)
+                    .map_err(|e| setup_err(e, "move_mount", &path))?;
+                short.push(path);
+            }
+            data = options(&short);
+        }
+
         let stage = format!("/overlay-{}", self.scratch).into_bytes();
         let stage_c = c(&stage);
         sys::mkdirat(None, &stage_c, 0o755).map_err(|e| setup_err(e, "mkdir", &stage))?;

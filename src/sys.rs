@@ -352,6 +352,24 @@ pub fn file_type(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Resu
     Ok(buf.stx_mode as u32 & g::S_IFMT)
 }
 
+/// `statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &buf)`: the id of the mount `fd` is on.
+pub fn mount_id(fd: BorrowedFd<'_>) -> Result<u64> {
+    // SAFETY: an all-zero statx is a valid value of this plain C struct.
+    let mut buf: g::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: buf is a writable statx; the path is an empty NUL-terminated string.
+    check(unsafe {
+        raw::syscall5(
+            g::__NR_statx as usize,
+            fd.as_raw_fd() as usize,
+            cptr(c""),
+            g::AT_EMPTY_PATH as usize,
+            g::STATX_MNT_ID as usize,
+            &mut buf as *mut _ as usize,
+        )
+    })?;
+    Ok(buf.stx_mnt_id)
+}
+
 /// `read(fd, buf, len)`, see read(2).
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is writable for buf.len() bytes.
