@@ -14,12 +14,30 @@ CARGO    ?= cargo
 CROSS    := aarch64-unknown-linux-musl riscv64gc-unknown-linux-gnu \
             powerpc64le-unknown-linux-gnu s390x-unknown-linux-gnu
 
-.PHONY: all build example check test cross-check e2e initrd-test bench size install uninstall fuzz clean
+.PHONY: all build toolchain test-deps example check test cross-check e2e initrd-test bench size install uninstall fuzz clean
 
 all: example
 
-build:
+# Debian packages the tests need beyond a Rust toolchain (the e2e, boot and bench
+# scripts install their own).
+TEST_DEBS := gcc gcc-multilib libc6-dev busybox-static util-linux passwd
+
+build: toolchain
 	$(CARGO) build --release --locked
+
+toolchain:
+	@rustup target list --installed 2>/dev/null | grep -qx $(TARGET) \
+		|| rustup target add $(TARGET)
+
+test-deps:
+	@missing=$$(for p in $(TEST_DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }; \
+	fi
 
 # The man page's second example: only /usr from the host, the usual
 # symlinks, a private /dev, /proc, a tmpfs /tmp, and the caller as root.
@@ -36,13 +54,16 @@ example: build
 		--become-root \
 		id
 
-test: build
-	$(CARGO) test --release --locked -- --test-threads=2
+test: build test-deps
+	$(CARGO) test --release --locked
 
 check: test cross-check e2e initrd-test
 
 cross-check:
-	for t in $(CROSS); do $(CARGO) check --release --locked --target $$t || exit 1; done
+	for t in $(CROSS); do \
+		rustup target list --installed | grep -qx $$t || rustup target add $$t; \
+		$(CARGO) check --release --locked --target $$t || exit 1; \
+	done
 
 e2e: build
 	tests/e2e/run.sh $(BIN)
