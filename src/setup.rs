@@ -79,9 +79,12 @@ pub fn enter(opts: &Options) -> Result<(), Error> {
         }
         sys::unshare(flags).map_err(|e| Error::new(Vec::new(), e).op("unshare"))?;
         // We share the host's user namespace, so shared mounts would carry our mounts back
-        // to the host: make every mount a slave first.
-        sys::mount(None, c"/", None, g::MS_SLAVE | g::MS_REC, None)
-            .map_err(|e| setup_err(e, "mount --make-rslave", b"/"))?;
+        // to the host: make every mount a slave first. A chroot into a plain directory
+        // has no mount at / to change (EINVAL); its mounts keep their propagation.
+        match sys::mount(None, c"/", None, g::MS_SLAVE | g::MS_REC, None) {
+            Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => {}
+            other => other.map_err(|e| setup_err(e, "mount --make-rslave", b"/"))?,
+        }
     }
 
     let old_umask = sys::umask(0);
@@ -334,7 +337,7 @@ impl Ctx {
             Kind::Bind { src, relative, readonly, required, nofollow } => {
                 let found = if *relative {
                     open_in(&self.newroot, src, if *nofollow { g::O_NOFOLLOW } else { 0 })
-                        .map_err(|e| Error::new(Vec::new(), e).path(&[b"+", src.as_slice()].concat()))
+                        .map_err(|e| path_err(e, &[b"+", src.as_slice()].concat()))
                 } else {
                     self.host(src, *nofollow)
                 };
@@ -365,7 +368,7 @@ impl Ctx {
                     0o644,
                     RESOLVE,
                 )
-                .map_err(|e| Error::new(Vec::new(), e).path(dst))?;
+                .map_err(|e| path_err(e, dst))?;
                 sys::write_all(fd.as_fd(), data).map_err(|e| setup_err(e, "write", dst))
             }
             Kind::Overlay { lower, upper, work } => self.overlay(lower, upper.as_ref(), work.as_deref(), dst),
@@ -384,7 +387,7 @@ impl Ctx {
             }
             other => other,
         }
-        .map_err(|e| Error::new(Vec::new(), e).path(path))
+        .map_err(|e| path_err(e, path))
     }
 
     /// Opens DST inside the new root, creating it (and its parents) when missing.
@@ -393,7 +396,7 @@ impl Ctx {
         match open_in(&self.newroot, dst, flags) {
             Ok(fd) => return Ok(fd),
             Err(Errno(e)) if e == linux_raw_sys::errno::ENOENT as i32 => {}
-            Err(e) => return Err(Error::new(Vec::new(), e).path(dst)),
+            Err(e) => return Err(path_err(e, dst)),
         }
         let (parent, name) = split_last(dst);
         let parent_fd = self.mkdir_p(parent, 0o755)?;
@@ -413,7 +416,7 @@ impl Ctx {
             Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
             Err(e) => return Err(setup_err(e, if create == Create::Dir { "mkdir" } else { "create" }, dst)),
         }
-        open_in(&self.newroot, dst, flags).map_err(|e| Error::new(Vec::new(), e).path(dst))
+        open_in(&self.newroot, dst, flags).map_err(|e| path_err(e, dst))
     }
 
     /// Creates a directory and its missing parents inside the new root; returns it opened.
@@ -421,7 +424,7 @@ impl Ctx {
         match open_in(&self.newroot, dir, g::O_DIRECTORY) {
             Ok(fd) => return Ok(fd),
             Err(Errno(e)) if e == linux_raw_sys::errno::ENOENT as i32 => {}
-            Err(e) => return Err(Error::new(Vec::new(), e).path(dir)),
+            Err(e) => return Err(path_err(e, dir)),
         }
         let (parent, name) = split_last(dir);
         let parent_fd = self.mkdir_p(parent, 0o755)?;
@@ -430,7 +433,7 @@ impl Ctx {
             Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
             Err(e) => return Err(setup_err(e, "mkdir", dir)),
         }
-        open_in(&self.newroot, dir, g::O_DIRECTORY).map_err(|e| Error::new(Vec::new(), e).path(dir))
+        open_in(&self.newroot, dir, g::O_DIRECTORY).map_err(|e| path_err(e, dir))
     }
 
     fn symlink(&mut self, target: &[u8], dst: &[u8]) -> Result<(), Error> {
@@ -476,7 +479,7 @@ impl Ctx {
             let host = match open_in(&self.oldroot, &host_path, 0) {
                 Ok(fd) => fd,
                 Err(Errno(e)) if node == "fuse" && e == linux_raw_sys::errno::ENOENT as i32 => continue,
-                Err(e) => return Err(Error::new(Vec::new(), e).path(&host_path)),
+                Err(e) => return Err(path_err(e, &host_path)),
             };
             self.bind_node(&host, dev, node.as_bytes(), &host_path)?;
         }
@@ -540,7 +543,7 @@ impl Ctx {
         // Each layer must exist on the host; saying which one is missing beats the kernel's
         // EINVAL.
         let check = |path: &[u8]| -> Result<OwnedFd, Error> {
-            open_in(&self.oldroot, path, g::O_DIRECTORY).map_err(|e| Error::new(Vec::new(), e).path(path))
+            open_in(&self.oldroot, path, g::O_DIRECTORY).map_err(|e| path_err(e, path))
         };
         let workspace = |path: &[u8]| [b"/oldroot", path].concat();
         for l in lower {
@@ -721,6 +724,16 @@ fn legacy_overlay() -> bool {
     });
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     (major, minor) < (6, 8)
+}
+
+/// An error about `path` from a lookup; a missing openat2 is named as such.
+fn path_err(e: Errno, path: &[u8]) -> Error {
+    let err = Error::new(Vec::new(), e).path(path);
+    if e.0 == linux_raw_sys::errno::ENOSYS as i32 {
+        err.op("openat2")
+    } else {
+        err
+    }
 }
 
 fn open_in(root: &OwnedFd, path: &[u8], flags: u32) -> sys::Result<OwnedFd> {
