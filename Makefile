@@ -81,10 +81,13 @@ install: build
 	install -D -m 0755 $(BIN) $(BINDIR)/mkosi-sandbox
 	$(BINDIR)/mkosi-sandbox --install $(BINDIR)
 
+# The installed binary names its applets; only symlinks by those names are removed.
 uninstall:
-	for a in $$($(BIN) --list); do \
-		if [ -L $(BINDIR)/$$a ]; then rm -f $(BINDIR)/$$a; fi; \
-	done
+	if [ -x $(BINDIR)/mkosi-sandbox ]; then \
+		for a in $$($(BINDIR)/mkosi-sandbox --list); do \
+			if [ -L $(BINDIR)/$$a ]; then rm -f $(BINDIR)/$$a; fi; \
+		done; \
+	fi
 	rm -f $(BINDIR)/mkosi-sandbox
 
 fuzz:

@@ -102,11 +102,11 @@ fn install(dir: &Path) -> i32 {
     };
     let exe = match std::fs::read_link("/proc/self/exe") {
         Ok(exe) => exe,
-        Err(e) => return fail(format!("--install: cannot find the binary: {e}")),
+        Err(e) => return fail(format!("--install: cannot find the binary: {}", io_text(&e))),
     };
     let dir_real = match dir.canonicalize() {
         Ok(d) => d,
-        Err(e) => return fail(format!("--install {}: {e}", dir.display())),
+        Err(e) => return fail(format!("--install {}: {}", dir.display(), io_text(&e))),
     };
     let beside = exe.parent().is_some_and(|p| p == dir_real);
     let target: PathBuf = if beside { exe.file_name().map(PathBuf::from).unwrap_or_default() } else { exe.clone() };
@@ -126,7 +126,7 @@ fn install(dir: &Path) -> i32 {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                status = fail(format!("--install: {}: {e}", link.display()));
+                status = fail(format!("--install: {}: {}", link.display(), io_text(&e)));
                 continue;
             }
         }
@@ -137,10 +137,18 @@ fn install(dir: &Path) -> i32 {
         let made = std::os::unix::fs::symlink(&target, &tmp).and_then(|()| std::fs::rename(&tmp, &link));
         if let Err(e) = made {
             let _ = std::fs::remove_file(&tmp);
-            status = fail(format!("--install: {}: {e}", link.display()));
+            status = fail(format!("--install: {}: {}", link.display(), io_text(&e)));
         }
     }
     status
+}
+
+/// The errno text of an I/O error, as every other message shows it.
+fn io_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(errno) => String::from_utf8_lossy(sys::strerror(errno)).into_owned(),
+        None => e.to_string(),
+    }
 }
 
 /// `mkosi-sandbox [OPTIONS...] [--] [COMMAND [ARGUMENTS...]]`

@@ -101,9 +101,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
 
         // Reads the next argument of `option`, named `what` in messages.
         let mut value = |what: &str| -> Result<Vec<u8>, Failure> {
-            parser.value().map(OsString::into_vec).map_err(|_| {
+            let value = parser.value().map(OsString::into_vec).map_err(|_| {
                 Failure::Usage(format!("{option}: missing argument {what}"))
-            })
+            })?;
+            if value.contains(&0) {
+                return Err(Failure::Usage(format!("{option}: {what} contains a NUL byte")));
+            }
+            Ok(value)
         };
         let mut path = |what: &str, value: Vec<u8>| -> Result<Vec<u8>, Failure> {
             absolute(option, what, value, &mut cwd)
@@ -193,6 +197,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
             _ => return Err(Failure::Usage(format!("unknown option '{option}' (see --help)"))),
         }
     }
+    if opts.command.iter().any(|a| a.as_bytes().contains(&0)) {
+        return Err(Failure::Usage("the command line contains a NUL byte".into()));
+    }
     if upper.is_some() || work.is_some() || !lower.is_empty() {
         return Err(Failure::Usage(
             "--overlay-lowerdir, --overlay-upperdir and --overlay-workdir must be followed by --overlay DST"
@@ -239,9 +246,6 @@ fn absolute(
 ) -> Result<Vec<u8>, Failure> {
     if value.is_empty() {
         return Err(Failure::Usage(format!("{option}: {what} must not be empty")));
-    }
-    if value.contains(&0) {
-        return Err(Failure::Usage(format!("{option}: {what} contains a NUL byte")));
     }
     if value.starts_with(b"/") {
         return Ok(normalize(&value));

@@ -50,7 +50,8 @@ impl Failure {
     /// The message without the program name, ready to print after `NAME: `.
     pub fn message(&self) -> Vec<u8> {
         match self {
-            Failure::Usage(text) => text.as_bytes().to_vec(),
+            // Arguments quoted in a usage error may hold newlines: keep it one line.
+            Failure::Usage(text) => text.escape_debug().to_string().into_bytes(),
             Failure::Setup(err) => err.message(),
         }
     }
@@ -121,6 +122,9 @@ impl Error {
                  policy (kernel.apparmor_restrict_unprivileged_userns), or the container's \
                  seccomp filter"
                     .into(),
+            ),
+            (Some("unshare(CLONE_NEWUSER)"), e::EINVAL) => Some(
+                "hint: a process with more than one thread cannot make a user namespace".into(),
             ),
             (_, e::ENOSPC) if self.op.is_some_and(|op| op.contains("mount")) => {
                 Some("hint: too many mounts: see the sysctl fs.mount-max".into())
