@@ -51,7 +51,17 @@ impl Failure {
     pub fn message(&self) -> Vec<u8> {
         match self {
             // Arguments quoted in a usage error may hold newlines: keep it one line.
-            Failure::Usage(text) => text.escape_debug().to_string().into_bytes(),
+            Failure::Usage(text) => {
+                let mut line = String::with_capacity(text.len());
+                for c in text.chars() {
+                    if c.is_control() {
+                        line.extend(c.escape_default());
+                    } else {
+                        line.push(c);
+                    }
+                }
+                line.into_bytes()
+            }
             Failure::Setup(err) => err.message(),
         }
     }

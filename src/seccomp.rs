@@ -24,24 +24,14 @@ const NATIVE_CHOWN: &[u32] = &[g::__NR_chown, g::__NR_lchown, g::__NR_fchown, g:
 #[cfg(not(any(target_arch = "x86_64", target_arch = "powerpc64", target_arch = "s390x")))]
 const NATIVE_CHOWN: &[u32] = &[g::__NR_fchown, g::__NR_fchownat];
 
+// powerpc has only the variant with the flags before the offsets.
 #[cfg(not(target_arch = "powerpc64"))]
-const NATIVE_SYNC: &[u32] = &[
-    g::__NR_sync,
-    g::__NR_syncfs,
-    g::__NR_fsync,
-    g::__NR_fdatasync,
-    g::__NR_msync,
-    g::__NR_sync_file_range,
-];
+const SYNC_FILE_RANGE: u32 = g::__NR_sync_file_range;
 #[cfg(target_arch = "powerpc64")]
-const NATIVE_SYNC: &[u32] = &[
-    g::__NR_sync,
-    g::__NR_syncfs,
-    g::__NR_fsync,
-    g::__NR_fdatasync,
-    g::__NR_msync,
-    g::__NR_sync_file_range2,
-];
+const SYNC_FILE_RANGE: u32 = g::__NR_sync_file_range2;
+
+const NATIVE_SYNC: &[u32] =
+    &[g::__NR_sync, g::__NR_syncfs, g::__NR_fsync, g::__NR_fdatasync, g::__NR_msync, SYNC_FILE_RANGE];
 
 #[cfg(target_arch = "x86_64")]
 const NATIVE_ARCH: u32 = p::AUDIT_ARCH_X86_64;

@@ -496,17 +496,12 @@ impl Ctx {
         sys::mkdirat(dev, c"shm", 0o1777).map_err(|e| setup_err(e, "mkdir", b"shm"))?;
         sys::mkdirat(dev, c"pts", 0o755).map_err(|e| setup_err(e, "mkdir", b"pts"))?;
 
-        let fs = sys::fsopen(c"devpts").map_err(|e| setup_err(e, "fsopen", b"devpts"))?;
-        let config = || -> sys::Result<OwnedFd> {
-            sys::fsconfig_set_flag(fs.as_fd(), c"newinstance")?;
-            sys::fsconfig_set_string(fs.as_fd(), c"ptmxmode", c"0666")?;
-            sys::fsconfig_set_string(fs.as_fd(), c"mode", c"620")?;
-            sys::fsconfig_create(fs.as_fd())?;
-            sys::fsmount(fs.as_fd(), 0)
-        };
-        let pts = config().map_err(|e| {
-            setup_err(e, "mount devpts", b"pts").detail(sys::fs_context_error(fs.as_fd()))
-        })?;
+        let pts = new_mount(c"devpts", "mount devpts", |fs| {
+            sys::fsconfig_set_flag(fs, c"newinstance")?;
+            sys::fsconfig_set_string(fs, c"ptmxmode", c"0666")?;
+            sys::fsconfig_set_string(fs, c"mode", c"620")
+        })
+        .map_err(|e| e.path(b"pts"))?;
         sys::move_mount(Some(pts.as_fd()), c"", dev, c"pts", g::MOVE_MOUNT_F_EMPTY_PATH)
             .map_err(|e| setup_err(e, "move_mount", b"pts"))?;
 
@@ -612,26 +607,19 @@ impl Ctx {
             return self.overlay_legacy(lower, upper_path.as_deref(), work_path.as_deref(), &target, dst);
         }
 
-        let fs = sys::fsopen(c"overlay").map_err(|e| setup_err(e, "fsopen", b"overlay"))?;
-        let config = || -> sys::Result<OwnedFd> {
+        let mnt = new_mount(c"overlay", "overlay", |fs| {
             for l in &lowers {
-                sys::fsconfig_set_string(fs.as_fd(), c"lowerdir+", &c(l))?;
+                sys::fsconfig_set_string(fs, c"lowerdir+", &c(l))?;
             }
             if let Some(u) = &upper_path {
-                sys::fsconfig_set_string(fs.as_fd(), c"upperdir", &c(u))?;
+                sys::fsconfig_set_string(fs, c"upperdir", &c(u))?;
             }
             if let Some(w) = &work_path {
-                sys::fsconfig_set_string(fs.as_fd(), c"workdir", &c(w))?;
+                sys::fsconfig_set_string(fs, c"workdir", &c(w))?;
             }
-            sys::fsconfig_set_flag(fs.as_fd(), c"userxattr")?;
-            sys::fsconfig_set_string(fs.as_fd(), c"index", c"off")?;
-            sys::fsconfig_set_string(fs.as_fd(), c"metacopy", c"off")?;
-            sys::fsconfig_create(fs.as_fd())?;
-            sys::fsmount(fs.as_fd(), 0)
-        };
-        let mnt = config().map_err(|e| {
-            let text = sys::fs_context_error(fs.as_fd()).map(|t| unprefix_oldroot(&t));
-            Error::new(Vec::new(), e).op("overlay").detail(text)
+            sys::fsconfig_set_flag(fs, c"userxattr")?;
+            sys::fsconfig_set_string(fs, c"index", c"off")?;
+            sys::fsconfig_set_string(fs, c"metacopy", c"off")
         })?;
         attach(&mnt, &target, dst)
     }
@@ -741,13 +729,24 @@ fn open_in(root: &OwnedFd, path: &[u8], flags: u32) -> sys::Result<OwnedFd> {
 }
 
 fn new_tmpfs(mode: &CStr) -> Result<OwnedFd, Error> {
-    let fs = sys::fsopen(c"tmpfs").map_err(|e| setup_err(e, "fsopen", b"tmpfs"))?;
-    let config = || -> sys::Result<OwnedFd> {
-        sys::fsconfig_set_string(fs.as_fd(), c"mode", mode)?;
-        sys::fsconfig_create(fs.as_fd())?;
-        sys::fsmount(fs.as_fd(), 0)
-    };
-    config().map_err(|e| setup_err(e, "mount tmpfs", b"").detail(sys::fs_context_error(fs.as_fd())))
+    new_mount(c"tmpfs", "mount tmpfs", |fs| sys::fsconfig_set_string(fs, c"mode", mode))
+}
+
+/// A detached mount of a new `fstype` filesystem that `configure` sets options on. A
+/// refusal carries the kernel's own explanation when it left one in the context.
+fn new_mount(
+    fstype: &CStr,
+    op: &'static str,
+    configure: impl FnOnce(BorrowedFd<'_>) -> sys::Result<()>,
+) -> Result<OwnedFd, Error> {
+    let fs = sys::fsopen(fstype).map_err(|e| setup_err(e, "fsopen", fstype.to_bytes()))?;
+    let made = configure(fs.as_fd())
+        .and_then(|()| sys::fsconfig_create(fs.as_fd()))
+        .and_then(|()| sys::fsmount(fs.as_fd(), 0));
+    made.map_err(|e| {
+        let text = sys::fs_context_error(fs.as_fd()).map(|t| unprefix_oldroot(&t));
+        Error::new(Vec::new(), e).op(op).detail(text)
+    })
 }
 
 /// A detached copy of the mount tree at `src` (with its submounts when `recursive`).
