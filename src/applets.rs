@@ -18,15 +18,24 @@ pub struct Applet {
 }
 
 pub const APPLETS: &[Applet] = &[
-    Applet { name: "mkosi-sandbox", run: sandbox_main },
-    Applet { name: "mkosi-chroot", run: chroot_main },
+    Applet {
+        name: "mkosi-sandbox",
+        run: sandbox_main,
+    },
+    Applet {
+        name: "mkosi-chroot",
+        run: chroot_main,
+    },
 ];
 
 /// What a command line asks of the multicall binary.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Dispatch {
     /// Run `APPLETS[index]` with the arguments from `skip` on.
-    Run { index: usize, skip: usize },
+    Run {
+        index: usize,
+        skip: usize,
+    },
     List,
     Install(Option<OsString>),
 }
@@ -60,7 +69,9 @@ pub fn dispatch(argv: &[OsString]) -> Dispatch {
 pub fn main() -> i32 {
     let argv: Vec<OsString> = std::env::args_os().collect();
     match dispatch(&argv) {
-        Dispatch::Run { index, skip } => (APPLETS[index].run)(argv.into_iter().skip(skip).collect()),
+        Dispatch::Run { index, skip } => {
+            (APPLETS[index].run)(argv.into_iter().skip(skip).collect())
+        }
         Dispatch::List => {
             let mut out = String::new();
             for applet in APPLETS {
@@ -71,10 +82,22 @@ pub fn main() -> i32 {
             0
         }
         Dispatch::Install(None) => {
-            report("mkosi-sandbox", &Failure::Usage("--install: missing argument DIR".into()));
+            report(
+                "mkosi-sandbox",
+                &Failure::Usage("--install: missing argument DIR".into()),
+            );
             2
         }
-        Dispatch::Install(Some(dir)) => install(Path::new(&dir)),
+        Dispatch::Install(Some(dir)) if !dir.is_empty() && argv.len() == 3 => {
+            install(Path::new(&dir))
+        }
+        Dispatch::Install(Some(_)) => {
+            report(
+                "mkosi-sandbox",
+                &Failure::Usage("--install takes exactly one non-empty DIR".into()),
+            );
+            2
+        }
     }
 }
 
@@ -102,14 +125,23 @@ fn install(dir: &Path) -> i32 {
     };
     let exe = match std::fs::read_link("/proc/self/exe") {
         Ok(exe) => exe,
-        Err(e) => return fail(format!("--install: cannot find the binary: {}", io_text(&e))),
+        Err(e) => {
+            return fail(format!(
+                "--install: cannot find the binary: {}",
+                io_text(&e)
+            ))
+        }
     };
     let dir_real = match dir.canonicalize() {
         Ok(d) => d,
         Err(e) => return fail(format!("--install {}: {}", dir.display(), io_text(&e))),
     };
     let beside = exe.parent().is_some_and(|p| p == dir_real);
-    let target: PathBuf = if beside { exe.file_name().map(PathBuf::from).unwrap_or_default() } else { exe.clone() };
+    let target: PathBuf = if beside {
+        exe.file_name().map(PathBuf::from).unwrap_or_default()
+    } else {
+        exe.clone()
+    };
 
     let mut status = 0;
     for applet in APPLETS {
@@ -134,7 +166,8 @@ fn install(dir: &Path) -> i32 {
         // without the applet.
         let tmp = dir.join(format!(".{}.new", applet.name));
         let _ = std::fs::remove_file(&tmp);
-        let made = std::os::unix::fs::symlink(&target, &tmp).and_then(|()| std::fs::rename(&tmp, &link));
+        let made =
+            std::os::unix::fs::symlink(&target, &tmp).and_then(|()| std::fs::rename(&tmp, &link));
         if let Err(e) = made {
             let _ = std::fs::remove_file(&tmp);
             status = fail(format!("--install: {}: {}", link.display(), io_text(&e)));
@@ -174,7 +207,11 @@ fn sandbox_main(args: Vec<OsString>) -> i32 {
 /// Sets the sandbox up and executes the command in place; returns only on failure.
 fn run(name: &str, mut opts: Options) -> i32 {
     // Listed before the setup opens anything of its own.
-    let inherited = if opts.pack_fds { setup::inherited_fds() } else { Vec::new() };
+    let inherited = if opts.pack_fds {
+        setup::inherited_fds()
+    } else {
+        Vec::new()
+    };
     let result = setup::enter(&opts).and_then(|()| {
         if opts.pack_fds {
             setup::pack_fds(&inherited)?;
@@ -186,14 +223,23 @@ fn run(name: &str, mut opts: Options) -> i32 {
         report(name, &failure);
         return failure.exit_code();
     }
+    let mut extra: Vec<(&[u8], Vec<u8>)> = Vec::new();
+    if opts.pack_fds {
+        extra.push((b"LISTEN_FDS", inherited.len().to_string().into_bytes()));
+        extra.push((b"LISTEN_PID", sys::getpid().to_string().into_bytes()));
+    }
+    let env = setup::environment(&opts.env, &extra);
     if opts.command.is_empty() {
         opts.command.push("bash".into());
     }
+    sys::default_sigpipe();
     if opts.suspend {
         sys::stop_self();
     }
-    let errno = execvp(&opts.command);
-    let err = Error::new(Vec::new(), errno).op("execvp").path(opts.command[0].as_bytes());
+    let errno = execvp(&opts.command, &env);
+    let err = Error::new(Vec::new(), errno)
+        .op("execvp")
+        .path(opts.command[0].as_bytes());
     report(name, &Failure::Setup(err));
     if errno.0 == linux_raw_sys::errno::ENOENT as i32 {
         127
@@ -202,42 +248,53 @@ fn run(name: &str, mut opts: Options) -> i32 {
     }
 }
 
-extern "C" {
-    static environ: *const *const u8;
-}
-
-/// Executes `command`, looking its name up in `$PATH` unless it contains a `/`; returns the
-/// errno that explains why it could not run.
-fn execvp(command: &[OsString]) -> Errno {
-    let args: Vec<CString> =
-        command.iter().map(|a| CString::new(a.as_bytes()).unwrap_or_default()).collect();
-    let mut argv: Vec<*const u8> = args.iter().map(|a| a.as_ptr() as *const u8).collect();
-    argv.push(std::ptr::null());
-    // SAFETY: environ is the C library's live environment array; set_var keeps it current.
-    let envp = unsafe { environ };
+/// Executes `command` with the environment `env` (`NAME=VALUE` entries), looking its name up
+/// in that environment's `$PATH` unless it contains a `/`; returns the errno that explains
+/// why it could not run.
+fn execvp(command: &[OsString], env: &[Vec<u8>]) -> Errno {
+    let cstrings = |items: &mut dyn Iterator<Item = &[u8]>| -> Vec<CString> {
+        items.map(|a| CString::new(a).unwrap_or_default()).collect()
+    };
+    let pointers = |items: &[CString]| -> Vec<*const u8> {
+        items
+            .iter()
+            .map(|a| a.as_ptr() as *const u8)
+            .chain(std::iter::once(std::ptr::null()))
+            .collect()
+    };
+    let args = cstrings(&mut command.iter().map(|a| a.as_bytes()));
+    let vars = cstrings(&mut env.iter().map(Vec::as_slice));
+    let (argv, envp) = (pointers(&args), pointers(&vars));
 
     let name = command[0].as_bytes();
     if name.is_empty() {
         return Errno(linux_raw_sys::errno::ENOENT as i32);
     }
     if name.contains(&b'/') {
-        return sys::execve(&args[0], argv.as_ptr(), envp);
+        return sys::execve(&args[0], argv.as_ptr(), envp.as_ptr());
     }
-    let path = std::env::var_os("PATH")
-        .map(OsString::into_vec)
-        .unwrap_or_else(|| b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec());
+    let path = env
+        .iter()
+        .find_map(|v| v.strip_prefix(b"PATH="))
+        .unwrap_or(b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     let mut denied = false;
     for dir in path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let full = setup::c(&[dir, b"/", name].concat());
-        let errno = sys::execve(&full, argv.as_ptr(), envp);
+        let errno = sys::execve(&full, argv.as_ptr(), envp.as_ptr());
         match errno.0 as u32 {
             linux_raw_sys::errno::EACCES => denied = true,
-            linux_raw_sys::errno::ENOENT | linux_raw_sys::errno::ENOTDIR | linux_raw_sys::errno::ENAMETOOLONG => {}
+            linux_raw_sys::errno::ENOENT
+            | linux_raw_sys::errno::ENOTDIR
+            | linux_raw_sys::errno::ENAMETOOLONG => {}
             _ => return errno,
         }
     }
-    Errno(if denied { linux_raw_sys::errno::EACCES } else { linux_raw_sys::errno::ENOENT } as i32)
+    Errno(if denied {
+        linux_raw_sys::errno::EACCES
+    } else {
+        linux_raw_sys::errno::ENOENT
+    } as i32)
 }
 
 /// `mkosi-chroot [--root DIR] [--network] [SANDBOX-OPTIONS...] [--] [COMMAND [ARGS...]]`
@@ -259,7 +316,9 @@ fn arity(option: &[u8]) -> Option<usize> {
         Some(i) => (&option[..i], true),
         None => (option, false),
     };
-    let (_, args, _) = cli::OPTIONS.iter().find(|(o, _, _)| o.as_bytes() == option)?;
+    let (_, args, _) = cli::OPTIONS
+        .iter()
+        .find(|(o, _, _)| o.as_bytes() == option)?;
     let n = args.split_whitespace().count();
     Some(if inline { n.saturating_sub(1) } else { n })
 }
@@ -290,33 +349,84 @@ fn chroot_options(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
             }
             b"--network" => network = true,
             b"--root" => {
-                let dir = args.next().ok_or_else(|| Failure::Usage("--root: missing argument DIR".into()))?;
+                let dir = args
+                    .next()
+                    .ok_or_else(|| Failure::Usage("--root: missing argument DIR".into()))?;
                 root = Some(dir.into_vec());
             }
             _ if bytes.starts_with(b"--root=") => root = Some(bytes[7..].to_vec()),
             _ => {
                 let n = arity(bytes).ok_or_else(|| {
-                    Failure::Usage(format!("unknown option '{}' (see --help)", arg.to_string_lossy()))
+                    Failure::Usage(format!(
+                        "unknown option '{}' (see --help)",
+                        arg.to_string_lossy()
+                    ))
                 })?;
+                let values: Vec<OsString> = args.by_ref().take(n).collect();
+                if values.len() < n {
+                    let (option, inline) = match bytes.iter().position(|&b| b == b'=') {
+                        Some(i) => (&bytes[..i], 1),
+                        None => (bytes, 0),
+                    };
+                    let names = cli::OPTIONS
+                        .iter()
+                        .find(|(o, _, _)| o.as_bytes() == option)
+                        .map_or("", |o| o.1);
+                    let missing = names
+                        .split_whitespace()
+                        .nth(inline + values.len())
+                        .unwrap_or("");
+                    let option = String::from_utf8_lossy(option);
+                    return Err(Failure::Usage(format!(
+                        "{option}: missing argument {missing}"
+                    )));
+                }
                 passed.push(arg);
-                passed.extend(args.by_ref().take(n));
+                passed.extend(values);
             }
         }
     }
     let root = match root.or_else(|| std::env::var_os("BUILDROOT").map(OsString::into_vec)) {
         Some(r) if !r.is_empty() => r,
-        _ => return Err(Failure::Usage("no root given: use --root DIR or set $BUILDROOT".into())),
+        _ => {
+            return Err(Failure::Usage(
+                "no root given: use --root DIR or set $BUILDROOT".into(),
+            ))
+        }
     };
 
     let root_os = OsString::from_vec(root.clone());
     let mut full: Vec<OsString> = Vec::new();
-    let mut add = |words: &[&[u8]]| full.extend(words.iter().map(|w| OsString::from_vec(w.to_vec())));
+    let mut add =
+        |words: &[&[u8]]| full.extend(words.iter().map(|w| OsString::from_vec(w.to_vec())));
     add(&[b"--bind", &root, b"/"]);
-    add(&[b"--proc", b"/proc", b"--dev", b"/dev", b"--tmpfs", b"/tmp", b"--tmpfs", b"/run"]);
-    add(&[b"--dir", b"/run/user/0", b"--write", b"mkosi", b"/run/host/container-manager"]);
+    add(&[
+        b"--proc", b"/proc", b"--dev", b"/dev", b"--tmpfs", b"/tmp", b"--tmpfs", b"/run",
+    ]);
+    add(&[
+        b"--dir",
+        b"/run/user/0",
+        b"--write",
+        b"mkosi",
+        b"/run/host/container-manager",
+    ]);
     add(&[b"--become-root", b"--unshare-ipc"]);
-    add(&[b"--setenv", b"container", b"mkosi", b"--setenv", b"HOME", b"/"]);
-    add(&[b"--setenv", b"PATH", b"/usr/bin:/usr/sbin", b"--setenv", b"BUILDROOT", b"/"]);
+    add(&[
+        b"--setenv",
+        b"container",
+        b"mkosi",
+        b"--setenv",
+        b"HOME",
+        b"/",
+    ]);
+    add(&[
+        b"--setenv",
+        b"PATH",
+        b"/usr/bin:/usr/sbin",
+        b"--setenv",
+        b"BUILDROOT",
+        b"/",
+    ]);
     if network {
         if Path::new("/etc/resolv.conf").exists() {
             let dst = resolv_conf_destination(Path::new(&root_os));
@@ -328,7 +438,9 @@ fn chroot_options(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
     full.extend(passed);
     full.push("--".into());
     if command.is_empty() {
-        let has_bash = ["usr/bin/bash", "bin/bash"].iter().any(|p| Path::new(&root_os).join(p).exists());
+        let has_bash = ["usr/bin/bash", "bin/bash"]
+            .iter()
+            .any(|p| Path::new(&root_os).join(p).exists());
         command.push(if has_bash { "bash" } else { "sh" }.into());
     }
     full.extend(command);
@@ -368,7 +480,11 @@ fn chroot_help() -> String {
          Any mkosi-sandbox option may follow and wins over the defaults:\n",
     );
     let sandbox = cli::help("mkosi-chroot");
-    text.push_str(sandbox.split_once("Options:\n").map_or("", |(_, rest)| rest));
+    text.push_str(
+        sandbox
+            .split_once("Options:\n")
+            .map_or("", |(_, rest)| rest),
+    );
     text
 }
 
@@ -382,23 +498,47 @@ mod tests {
 
     #[test]
     fn argv0_names_the_applet() {
-        assert_eq!(dispatch(&argv(&["/usr/bin/mkosi-chroot", "ls"])), Dispatch::Run { index: 1, skip: 1 });
-        assert_eq!(dispatch(&argv(&["mkosi-sandbox", "--bind", "/", "/"])), Dispatch::Run { index: 0, skip: 1 });
+        assert_eq!(
+            dispatch(&argv(&["/usr/bin/mkosi-chroot", "ls"])),
+            Dispatch::Run { index: 1, skip: 1 }
+        );
+        assert_eq!(
+            dispatch(&argv(&["mkosi-sandbox", "--bind", "/", "/"])),
+            Dispatch::Run { index: 0, skip: 1 }
+        );
     }
 
     #[test]
     fn other_names_take_the_applet_from_argv1() {
-        assert_eq!(dispatch(&argv(&["./msb-x86_64", "mkosi-chroot", "id"])), Dispatch::Run { index: 1, skip: 2 });
-        assert_eq!(dispatch(&argv(&["./msb", "mkosi-sandbox", "id"])), Dispatch::Run { index: 0, skip: 2 });
+        assert_eq!(
+            dispatch(&argv(&["./msb-x86_64", "mkosi-chroot", "id"])),
+            Dispatch::Run { index: 1, skip: 2 }
+        );
+        assert_eq!(
+            dispatch(&argv(&["./msb", "mkosi-sandbox", "id"])),
+            Dispatch::Run { index: 0, skip: 2 }
+        );
         assert_eq!(dispatch(&argv(&["./msb", "--list"])), Dispatch::List);
-        assert_eq!(dispatch(&argv(&["./msb", "--install", "/d"])), Dispatch::Install(Some("/d".into())));
-        assert_eq!(dispatch(&argv(&["./msb", "--bind", "/", "/"])), Dispatch::Run { index: 0, skip: 1 });
-        assert_eq!(dispatch(&argv(&["./msb"])), Dispatch::Run { index: 0, skip: 1 });
+        assert_eq!(
+            dispatch(&argv(&["./msb", "--install", "/d"])),
+            Dispatch::Install(Some("/d".into()))
+        );
+        assert_eq!(
+            dispatch(&argv(&["./msb", "--bind", "/", "/"])),
+            Dispatch::Run { index: 0, skip: 1 }
+        );
+        assert_eq!(
+            dispatch(&argv(&["./msb"])),
+            Dispatch::Run { index: 0, skip: 1 }
+        );
     }
 
     #[test]
     fn applet_names_as_arguments_of_an_applet_are_commands() {
-        assert_eq!(dispatch(&argv(&["mkosi-sandbox", "mkosi-chroot"])), Dispatch::Run { index: 0, skip: 1 });
+        assert_eq!(
+            dispatch(&argv(&["mkosi-sandbox", "mkosi-chroot"])),
+            Dispatch::Run { index: 0, skip: 1 }
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ pub struct Options {
     pub ops: Vec<FsOp>,
     /// `--setenv` (Some) and `--unsetenv` (None), in command-line order.
     pub env: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    /// The last of `--chdir DIR` and `--same-dir`.
-    pub chdir: Option<Vec<u8>>,
+    /// The last of `--chdir DIR` and `--same-dir`: the option and the directory.
+    pub chdir: Option<(&'static str, Vec<u8>)>,
     pub become_root: bool,
     pub suppress_chown: bool,
     pub suppress_sync: bool,
@@ -40,32 +40,112 @@ pub enum Parsed {
 /// Every option with its arguments and one line of help, in the man page's order.
 pub const OPTIONS: &[(&str, &str, &str)] = &[
     ("--tmpfs", "DST", "mount a new tmpfs at DST"),
-    ("--dev", "DST", "set up a private /dev with only the basic nodes at DST"),
+    (
+        "--dev",
+        "DST",
+        "set up a private /dev with only the basic nodes at DST",
+    ),
     ("--proc", "DST", "mount /proc from the host at DST"),
-    ("--dir", "DST", "create DST and its parents (0755, 1777 for .../tmp)"),
-    ("--bind", "SRC DST", "bind mount SRC recursively at DST (SRC '+PATH': inside the sandbox)"),
-    ("--bind-try", "SRC DST", "like --bind, skipped if SRC does not exist"),
-    ("--ro-bind", "SRC DST", "like --bind, read-only on every submount"),
-    ("--ro-bind-try", "SRC DST", "like --ro-bind, skipped if SRC does not exist"),
-    ("--bind-nofollow", "SRC DST", "like --bind, but a symlink SRC is mounted itself"),
-    ("--ro-bind-nofollow", "SRC DST", "like --ro-bind, but a symlink SRC is mounted itself"),
-    ("--symlink", "SRC DST", "create a symlink at DST pointing to SRC"),
+    (
+        "--dir",
+        "DST",
+        "create DST and its parents (0755, 1777 for .../tmp)",
+    ),
+    (
+        "--bind",
+        "SRC DST",
+        "bind mount SRC recursively at DST (SRC '+PATH': inside the sandbox)",
+    ),
+    (
+        "--bind-try",
+        "SRC DST",
+        "like --bind, skipped if SRC does not exist",
+    ),
+    (
+        "--ro-bind",
+        "SRC DST",
+        "like --bind, read-only on every submount",
+    ),
+    (
+        "--ro-bind-try",
+        "SRC DST",
+        "like --ro-bind, skipped if SRC does not exist",
+    ),
+    (
+        "--bind-nofollow",
+        "SRC DST",
+        "like --bind, but a symlink SRC is mounted itself",
+    ),
+    (
+        "--ro-bind-nofollow",
+        "SRC DST",
+        "like --ro-bind, but a symlink SRC is mounted itself",
+    ),
+    (
+        "--symlink",
+        "SRC DST",
+        "create a symlink at DST pointing to SRC",
+    ),
     ("--write", "DATA DST", "write DATA to the file DST"),
-    ("--overlay-lowerdir", "DIR", "add a lower layer (bottom first) for the next --overlay"),
-    ("--overlay-upperdir", "DIR", "upper layer for the next --overlay ('tmpfs': a fresh tmpfs)"),
-    ("--overlay-workdir", "DIR", "work directory for the next --overlay"),
-    ("--overlay", "DST", "mount an overlayfs of the layers given so far at DST"),
-    ("--unsetenv", "NAME", "unset NAME in the command's environment"),
-    ("--setenv", "NAME VALUE", "set NAME to VALUE in the command's environment"),
+    (
+        "--overlay-lowerdir",
+        "DIR",
+        "add a lower layer (bottom first) for the next --overlay",
+    ),
+    (
+        "--overlay-upperdir",
+        "DIR",
+        "upper layer for the next --overlay ('tmpfs': a fresh tmpfs)",
+    ),
+    (
+        "--overlay-workdir",
+        "DIR",
+        "work directory for the next --overlay",
+    ),
+    (
+        "--overlay",
+        "DST",
+        "mount an overlayfs of the layers given so far at DST",
+    ),
+    (
+        "--unsetenv",
+        "NAME",
+        "unset NAME in the command's environment",
+    ),
+    (
+        "--setenv",
+        "NAME VALUE",
+        "set NAME to VALUE in the command's environment",
+    ),
     ("--chdir", "DIR", "run the command in DIR"),
-    ("--same-dir", "", "run the command in the current working directory"),
+    (
+        "--same-dir",
+        "",
+        "run the command in the current working directory",
+    ),
     ("--become-root", "", "appear as uid 0 and gid 0 inside"),
-    ("--suppress-chown", "", "make chown() and friends succeed without doing anything"),
-    ("--suppress-sync", "", "make sync() and friends succeed without doing anything"),
+    (
+        "--suppress-chown",
+        "",
+        "make chown() and friends succeed without doing anything",
+    ),
+    (
+        "--suppress-sync",
+        "",
+        "make sync() and friends succeed without doing anything",
+    ),
     ("--unshare-net", "", "new network namespace, if possible"),
     ("--unshare-ipc", "", "new IPC namespace"),
-    ("--suspend", "", "stop with SIGSTOP right before running the command"),
-    ("--pack-fds", "", "renumber inherited fds from 3, set LISTEN_FDS and LISTEN_PID"),
+    (
+        "--suspend",
+        "",
+        "stop with SIGSTOP right before running the command",
+    ),
+    (
+        "--pack-fds",
+        "",
+        "renumber inherited fds from 3, set LISTEN_FDS and LISTEN_PID",
+    ),
     ("--debug", "", "print each setup step before doing it"),
     ("--version", "", "show the version"),
     ("--help", "", "show this help (also -h)"),
@@ -86,7 +166,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
         let name = match arg {
             Long(name) => name.to_owned(),
             Short('h') => return Ok(Parsed::Help),
-            Short(c) => return Err(Failure::Usage(format!("unknown option '-{c}' (see --help)"))),
+            Short(c) => {
+                return Err(Failure::Usage(format!(
+                    "unknown option '-{c}' (see --help)"
+                )))
+            }
+            Value(command) if command == "-" => {
+                return Err(Failure::Usage("unknown option '-' (see --help)".into()));
+            }
             Value(command) => {
                 opts.command.push(command);
                 opts.command.extend(parser.raw_args().map_err(usage)?);
@@ -101,11 +188,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
 
         // Reads the next argument of `option`, named `what` in messages.
         let mut value = |what: &str| -> Result<Vec<u8>, Failure> {
-            let value = parser.value().map(OsString::into_vec).map_err(|_| {
-                Failure::Usage(format!("{option}: missing argument {what}"))
-            })?;
+            let value = parser
+                .value()
+                .map(OsString::into_vec)
+                .map_err(|_| Failure::Usage(format!("{option}: missing argument {what}")))?;
             if value.contains(&0) {
-                return Err(Failure::Usage(format!("{option}: {what} contains a NUL byte")));
+                return Err(Failure::Usage(format!(
+                    "{option}: {what} contains a NUL byte"
+                )));
             }
             Ok(value)
         };
@@ -123,8 +213,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
             | "--ro-bind-nofollow" => {
                 let src = value("SRC")?;
                 let dst = path("DST", value("DST")?)?;
+                // A `+` source is a path inside the sandbox, whose working directory is /.
                 let (relative, src) = match src.strip_prefix(b"+") {
-                    Some(rest) if !rest.is_empty() => (true, rest.to_vec()),
+                    Some(rest) if !rest.is_empty() => (true, [b"/", rest].concat()),
                     _ => (false, src),
                 };
                 let src = path("SRC", src)?;
@@ -134,6 +225,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
                     readonly: option.starts_with("--ro-"),
                     required: !option.ends_with("-try"),
                     nofollow: option.ends_with("-nofollow"),
+                    covered: false,
                 };
                 push(kind, dst)
             }
@@ -151,7 +243,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
             "--overlay-lowerdir" => lower.push(path("DIR", value("DIR")?)?),
             "--overlay-upperdir" => {
                 let dir = value("DIR")?;
-                upper = Some(if dir == b"tmpfs" { Upper::Tmpfs } else { Upper::Dir(path("DIR", dir)?) });
+                upper = Some(if dir == b"tmpfs" {
+                    Upper::Tmpfs
+                } else {
+                    Upper::Dir(path("DIR", dir)?)
+                });
             }
             "--overlay-workdir" => work = Some(path("DIR", value("DIR")?)?),
             "--overlay" => {
@@ -182,8 +278,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
                 let name = env_name(option, value("NAME")?)?;
                 opts.env.push((name, None));
             }
-            "--chdir" => opts.chdir = Some(path("DIR", value("DIR")?)?),
-            "--same-dir" => opts.chdir = Some(current_dir(&mut cwd)?.clone()),
+            "--chdir" => opts.chdir = Some((option, path("DIR", value("DIR")?)?)),
+            "--same-dir" => opts.chdir = Some((option, current_dir(&mut cwd)?.clone())),
             "--become-root" => opts.become_root = true,
             "--suppress-chown" => opts.suppress_chown = true,
             "--suppress-sync" => opts.suppress_sync = true,
@@ -192,13 +288,22 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
             "--suspend" => opts.suspend = true,
             "--pack-fds" => opts.pack_fds = true,
             "--debug" => opts.debug = true,
+            "--version" | "--help" if parser.optional_value().is_some() => {
+                return Err(Failure::Usage(format!("{option}: takes no argument")));
+            }
             "--version" => return Ok(Parsed::Version),
             "--help" => return Ok(Parsed::Help),
-            _ => return Err(Failure::Usage(format!("unknown option '{option}' (see --help)"))),
+            _ => {
+                return Err(Failure::Usage(format!(
+                    "unknown option '{option}' (see --help)"
+                )))
+            }
         }
     }
     if opts.command.iter().any(|a| a.as_bytes().contains(&0)) {
-        return Err(Failure::Usage("the command line contains a NUL byte".into()));
+        return Err(Failure::Usage(
+            "the command line contains a NUL byte".into(),
+        ));
     }
     if upper.is_some() || work.is_some() || !lower.is_empty() {
         return Err(Failure::Usage(
@@ -238,6 +343,10 @@ fn current_dir(cwd: &mut Option<Vec<u8>>) -> Result<&Vec<u8>, Failure> {
 }
 
 /// Makes `value` absolute against the working directory and normalizes it.
+///
+/// Destinations (`DST`) fold `..` as text, since they are ordered by path before anything
+/// exists; every other path keeps its `..` for the kernel to resolve, through symlinks, as
+/// a shell would.
 fn absolute(
     option: &str,
     what: &str,
@@ -245,24 +354,31 @@ fn absolute(
     cwd: &mut Option<Vec<u8>>,
 ) -> Result<Vec<u8>, Failure> {
     if value.is_empty() {
-        return Err(Failure::Usage(format!("{option}: {what} must not be empty")));
+        return Err(Failure::Usage(format!(
+            "{option}: {what} must not be empty"
+        )));
     }
+    let fold = what == "DST";
     if value.starts_with(b"/") {
-        return Ok(normalize(&value));
+        return Ok(normalize_with(&value, fold));
     }
     let mut joined = current_dir(cwd)?.clone();
     joined.push(b'/');
     joined.extend_from_slice(&value);
-    Ok(normalize(&joined))
+    Ok(normalize_with(&joined, fold))
 }
 
 /// Folds `//`, `.` and `..` of an absolute path lexically; `..` never climbs above `/`.
 pub fn normalize(path: &[u8]) -> Vec<u8> {
+    normalize_with(path, true)
+}
+
+fn normalize_with(path: &[u8], fold_dotdot: bool) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::with_capacity(path.len());
     for part in path.split(|&b| b == b'/') {
         match part {
             b"" | b"." => {}
-            b".." => {
+            b".." if fold_dotdot => {
                 let cut = out.iter().rposition(|&b| b == b'/').unwrap_or(0);
                 out.truncate(cut);
             }
@@ -286,7 +402,11 @@ pub fn help(name: &str) -> String {
          destination. Not a security boundary.\n\nOptions:\n"
     );
     for (option, args, line) in OPTIONS {
-        let left = if args.is_empty() { option.to_string() } else { format!("{option} {args}") };
+        let left = if args.is_empty() {
+            option.to_string()
+        } else {
+            format!("{option} {args}")
+        };
         text.push_str(&format!("  {left:<30} {line}\n"));
     }
     text
@@ -298,5 +418,9 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    parse(args.into_iter().map(|s| s.as_ref().as_bytes().to_vec()).map(OsString::from_vec))
+    parse(
+        args.into_iter()
+            .map(|s| s.as_ref().as_bytes().to_vec())
+            .map(OsString::from_vec),
+    )
 }

@@ -69,7 +69,13 @@ impl Failure {
 
 impl Error {
     pub fn new(what: Vec<u8>, errno: Errno) -> Self {
-        Error { what, op: None, path: None, errno: errno.0, detail: None }
+        Error {
+            what,
+            op: None,
+            path: None,
+            errno: errno.0,
+            detail: None,
+        }
     }
 
     pub fn op(mut self, op: &'static str) -> Self {
@@ -90,7 +96,7 @@ impl Error {
     pub fn message(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128);
         if !self.what.is_empty() {
-            out.extend_from_slice(&self.what);
+            push_escaped(&mut out, &self.what);
             out.extend_from_slice(b": ");
         }
         if let Some(op) = self.op {
@@ -101,11 +107,11 @@ impl Error {
             }
         }
         if let Some(path) = &self.path {
-            out.extend_from_slice(path);
+            push_escaped(&mut out, path);
             out.extend_from_slice(b": ");
         }
         match &self.detail {
-            Some(detail) => out.extend_from_slice(detail),
+            Some(detail) => push_escaped(&mut out, detail),
             None => out.extend_from_slice(sys::strerror(self.errno)),
         }
         if let Some(hint) = self.hint() {
@@ -129,8 +135,8 @@ impl Error {
             (Some("unshare(CLONE_NEWUSER)"), e::EPERM | e::ENOSPC | e::EACCES) => Some(
                 "hint: unprivileged user namespaces are refused here: check the sysctls \
                  user.max_user_namespaces and kernel.unprivileged_userns_clone, an AppArmor \
-                 policy (kernel.apparmor_restrict_unprivileged_userns), or the container's \
-                 seccomp filter"
+                 policy (kernel.apparmor_restrict_unprivileged_userns), the container's \
+                 seccomp filter, or whether the caller runs chrooted"
                     .into(),
             ),
             (Some("unshare(CLONE_NEWUSER)"), e::EINVAL) => Some(
@@ -146,6 +152,19 @@ impl Error {
                 Some("hint: overlay layers overlap: a lower, upper or work directory lies inside another".into())
             }
             _ => None,
+        }
+    }
+}
+
+/// Appends `bytes` with control characters written as escapes, so that a path holding a
+/// newline cannot split a message over lines.
+pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        match b {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f | 0x7f => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            _ => out.push(b),
         }
     }
 }

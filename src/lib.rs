@@ -35,10 +35,11 @@ where
     match cli::parse_strs(args)? {
         cli::Parsed::Run(opts) => {
             setup::enter(&opts)?;
+            setup::apply_env(&opts.env);
             Ok(opts.command)
         }
-        cli::Parsed::Help | cli::Parsed::Version => {
-            Err(Failure::Usage("--help and --version have no meaning in-process".into()))
-        }
+        cli::Parsed::Help | cli::Parsed::Version => Err(Failure::Usage(
+            "--help and --version have no meaning in-process".into(),
+        )),
     }
 }

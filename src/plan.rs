@@ -19,10 +19,27 @@ pub enum Kind {
     Dev,
     Proc,
     Dir,
-    Bind { src: Vec<u8>, relative: bool, readonly: bool, required: bool, nofollow: bool },
-    Symlink { target: Vec<u8> },
-    Write { data: Vec<u8> },
-    Overlay { lower: Vec<Vec<u8>>, upper: Option<Upper>, work: Option<Vec<u8>> },
+    /// `covered`: a bind of a parent directory probably shows the same already (see
+    /// [`optimize`]); the executor checks that and skips the mount.
+    Bind {
+        src: Vec<u8>,
+        relative: bool,
+        readonly: bool,
+        required: bool,
+        nofollow: bool,
+        covered: bool,
+    },
+    Symlink {
+        target: Vec<u8>,
+    },
+    Write {
+        data: Vec<u8>,
+    },
+    Overlay {
+        lower: Vec<Vec<u8>>,
+        upper: Option<Upper>,
+        work: Option<Vec<u8>>,
+    },
 }
 
 /// One filesystem operation: what to do, where (an absolute, normalized path inside the
@@ -44,7 +61,11 @@ impl FsOp {
             out.extend_from_slice(a);
         };
         match &self.kind {
-            Kind::Bind { src, relative: true, .. } => arg(&[b"+", src.as_slice()].concat()),
+            Kind::Bind {
+                src,
+                relative: true,
+                ..
+            } => arg(&[b"+", src.as_slice()].concat()),
             Kind::Bind { src, .. } => arg(src),
             Kind::Symlink { target } => arg(target),
             Kind::Write { data } => arg(&quote(data)),
@@ -103,12 +124,14 @@ pub fn strip_ancestor<'a>(parent: &[u8], child: &'a [u8]) -> Option<&'a [u8]> {
     (rest.is_empty() || rest.starts_with(b"/")).then_some(rest)
 }
 
-/// Orders the operations for execution and drops binds that change nothing.
+/// Orders the operations for execution and marks binds that likely change nothing.
 ///
 /// Destinations run parents before children; operations on one destination keep their
 /// command-line order, except that binds come after the other kinds; `+` binds run last. A
 /// bind whose source and destination sit at the same relative position inside an earlier
-/// bind with the same flags is dropped, unless another mount lies between the two.
+/// bind with the same flags is marked `covered`, unless another mount lies between the
+/// two. Text alone cannot see symlinks or missing sources, so a covered bind is not
+/// dropped here: the executor skips it once it has seen the same file at its destination.
 pub fn optimize(mut ops: Vec<FsOp>) -> Vec<FsOp> {
     ops.sort_by(|a, b| {
         a.is_relative_bind()
@@ -120,35 +143,48 @@ pub fn optimize(mut ops: Vec<FsOp>) -> Vec<FsOp> {
     // Mounts that are ancestors (or the same path) of the operation being looked at, nearest
     // last. Sorted order keeps each subtree together, so a stack suffices.
     let mut covering: Vec<usize> = Vec::new();
-    let mut keep = vec![true; ops.len()];
     for i in 0..ops.len() {
-        let op = &ops[i];
         while let Some(&top) = covering.last() {
-            if strip_ancestor(&ops[top].dst, &op.dst).is_some() {
+            if strip_ancestor(&ops[top].dst, &ops[i].dst).is_some() {
                 break;
             }
             covering.pop();
         }
-        if let Some(&top) = covering.last() {
-            if redundant(&ops[top], op) {
-                keep[i] = false;
-                continue;
-            }
+        let is_covered = covering
+            .last()
+            .is_some_and(|&top| redundant(&ops[top], &ops[i]));
+        if let Kind::Bind { covered, .. } = &mut ops[i].kind {
+            *covered = is_covered;
         }
-        if op.mounts() {
+        if ops[i].mounts() && !is_covered {
             covering.push(i);
         }
     }
-    let mut keep = keep.into_iter();
-    ops.retain(|_| keep.next().unwrap_or(true));
     ops
+}
+
+/// Whether the operation is a bind that [`optimize`] marked as covered by its parent's.
+pub fn is_covered(op: &FsOp) -> bool {
+    matches!(op.kind, Kind::Bind { covered: true, .. })
 }
 
 /// Whether `child` binds exactly what `parent`, a bind of an ancestor directory, shows there.
 fn redundant(parent: &FsOp, child: &FsOp) -> bool {
     let (
-        Kind::Bind { src: psrc, relative: false, readonly: pro, nofollow: false, .. },
-        Kind::Bind { src: csrc, relative: false, readonly: cro, nofollow: false, .. },
+        Kind::Bind {
+            src: psrc,
+            relative: false,
+            readonly: pro,
+            nofollow: false,
+            ..
+        },
+        Kind::Bind {
+            src: csrc,
+            relative: false,
+            readonly: cro,
+            nofollow: false,
+            ..
+        },
     ) = (&parent.kind, &child.kind)
     else {
         return false;
@@ -156,9 +192,10 @@ fn redundant(parent: &FsOp, child: &FsOp) -> bool {
     if pro != cro || parent.dst == child.dst {
         return false;
     }
-    let (Some(dst_rest), Some(src_rest)) =
-        (strip_ancestor(&parent.dst, &child.dst), strip_ancestor(psrc, csrc))
-    else {
+    let (Some(dst_rest), Some(src_rest)) = (
+        strip_ancestor(&parent.dst, &child.dst),
+        strip_ancestor(psrc, csrc),
+    ) else {
         return false;
     };
     dst_rest == src_rest
@@ -176,6 +213,7 @@ mod tests {
                 readonly,
                 required: true,
                 nofollow: false,
+                covered: false,
             },
             dst: dst.into(),
             option: if readonly { "--ro-bind" } else { "--bind" },
@@ -183,11 +221,19 @@ mod tests {
     }
 
     fn op(kind: Kind, dst: &str) -> FsOp {
-        FsOp { kind, dst: dst.into(), option: "--x" }
+        FsOp {
+            kind,
+            dst: dst.into(),
+            option: "--x",
+        }
     }
 
+    /// The operations that will mount for sure, as the user typed them.
     fn dsts(ops: &[FsOp]) -> Vec<String> {
-        ops.iter().map(|o| String::from_utf8_lossy(&o.describe()).into_owned()).collect()
+        ops.iter()
+            .filter(|o| !is_covered(o))
+            .map(|o| String::from_utf8_lossy(&o.describe()).into_owned())
+            .collect()
     }
 
     #[test]
@@ -202,7 +248,13 @@ mod tests {
         let out = optimize(ops);
         assert_eq!(
             dsts(&out),
-            ["--x /usr", "--x /usr", "--bind /b /usr", "--bind /a /usr/lib", "--x /usr-x"]
+            [
+                "--x /usr",
+                "--x /usr",
+                "--bind /b /usr",
+                "--bind /a /usr/lib",
+                "--x /usr-x"
+            ]
         );
         assert_eq!(out[0].kind, Kind::Tmpfs);
         assert_eq!(out[1].kind, Kind::Dir);
@@ -217,27 +269,40 @@ mod tests {
             readonly: false,
             required: true,
             nofollow: false,
+            covered: false,
         };
-        let out = optimize(vec![plus, bind("/usr", "/usr", false), op(Kind::Tmpfs, "/z")]);
-        assert_eq!(dsts(&out), ["--bind /usr /usr", "--x /z", "--bind +/usr/lib /lib"]);
+        let out = optimize(vec![
+            plus,
+            bind("/usr", "/usr", false),
+            op(Kind::Tmpfs, "/z"),
+        ]);
+        assert_eq!(
+            dsts(&out),
+            ["--bind /usr /usr", "--x /z", "--bind +/usr/lib /lib"]
+        );
     }
 
     #[test]
-    fn covered_bind_is_dropped() {
+    fn covered_bind_is_marked_and_kept_for_checking() {
         let out = optimize(vec![
             bind("/usr/lib", "/usr/lib", true),
             bind("/usr", "/usr", true),
             op(Kind::Dir, "/usr/share"),
         ]);
         assert_eq!(dsts(&out), ["--ro-bind /usr /usr", "--x /usr/share"]);
+        assert_eq!(out.len(), 3);
+        assert!(is_covered(&out[1]));
     }
 
     #[test]
     fn bind_at_another_relative_position_is_kept() {
-        let out = optimize(vec![bind("/usr", "/usr", false), bind("/opt/lib", "/usr/lib", false)]);
-        assert_eq!(out.len(), 2);
+        let out = optimize(vec![
+            bind("/usr", "/usr", false),
+            bind("/opt/lib", "/usr/lib", false),
+        ]);
+        assert_eq!(dsts(&out).len(), 2);
         let out = optimize(vec![bind("/", "/", false), bind("/usr", "/x/usr", false)]);
-        assert_eq!(out.len(), 2);
+        assert_eq!(dsts(&out).len(), 2);
     }
 
     #[test]
@@ -248,8 +313,11 @@ mod tests {
 
     #[test]
     fn different_flags_keep_both() {
-        let out = optimize(vec![bind("/usr", "/usr", true), bind("/usr/lib", "/usr/lib", false)]);
-        assert_eq!(out.len(), 2);
+        let out = optimize(vec![
+            bind("/usr", "/usr", true),
+            bind("/usr/lib", "/usr/lib", false),
+        ]);
+        assert_eq!(dsts(&out).len(), 2);
     }
 
     #[test]
@@ -259,7 +327,7 @@ mod tests {
             op(Kind::Tmpfs, "/usr/lib"),
             bind("/usr/lib/x", "/usr/lib/x", false),
         ]);
-        assert_eq!(out.len(), 3);
+        assert_eq!(dsts(&out).len(), 3);
     }
 
     #[test]
@@ -284,7 +352,13 @@ mod tests {
 
     #[test]
     fn write_data_is_quoted_on_one_line() {
-        let w = FsOp { kind: Kind::Write { data: b"a\nb'c".to_vec() }, dst: b"/f".to_vec(), option: "--write" };
+        let w = FsOp {
+            kind: Kind::Write {
+                data: b"a\nb'c".to_vec(),
+            },
+            dst: b"/f".to_vec(),
+            option: "--write",
+        };
         assert_eq!(w.describe(), b"--write 'a\\nb\\'c' /f".to_vec());
     }
 }

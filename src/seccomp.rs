@@ -19,9 +19,22 @@ struct Abi {
 // Native numbers come from linux-raw-sys for the architecture being built, so every
 // architecture's table is right by construction.
 
-#[cfg(any(target_arch = "x86_64", target_arch = "powerpc64", target_arch = "s390x"))]
-const NATIVE_CHOWN: &[u32] = &[g::__NR_chown, g::__NR_lchown, g::__NR_fchown, g::__NR_fchownat];
-#[cfg(not(any(target_arch = "x86_64", target_arch = "powerpc64", target_arch = "s390x")))]
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "powerpc64",
+    target_arch = "s390x"
+))]
+const NATIVE_CHOWN: &[u32] = &[
+    g::__NR_chown,
+    g::__NR_lchown,
+    g::__NR_fchown,
+    g::__NR_fchownat,
+];
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "powerpc64",
+    target_arch = "s390x"
+)))]
 const NATIVE_CHOWN: &[u32] = &[g::__NR_fchown, g::__NR_fchownat];
 
 // powerpc has only the variant with the flags before the offsets.
@@ -30,8 +43,14 @@ const SYNC_FILE_RANGE: u32 = g::__NR_sync_file_range;
 #[cfg(target_arch = "powerpc64")]
 const SYNC_FILE_RANGE: u32 = g::__NR_sync_file_range2;
 
-const NATIVE_SYNC: &[u32] =
-    &[g::__NR_sync, g::__NR_syncfs, g::__NR_fsync, g::__NR_fdatasync, g::__NR_msync, SYNC_FILE_RANGE];
+const NATIVE_SYNC: &[u32] = &[
+    g::__NR_sync,
+    g::__NR_syncfs,
+    g::__NR_fsync,
+    g::__NR_fdatasync,
+    g::__NR_msync,
+    SYNC_FILE_RANGE,
+];
 
 #[cfg(target_arch = "x86_64")]
 const NATIVE_ARCH: u32 = p::AUDIT_ARCH_X86_64;
@@ -90,7 +109,11 @@ fn insn(code: u16, jt: u8, jf: u8, k: u32) -> p::sock_filter {
 
 /// Builds the program: answers the chosen families with 0, allows everything else.
 pub fn program(chown: bool, sync: bool) -> Vec<p::sock_filter> {
-    let native = Abi { arch: NATIVE_ARCH, chown: NATIVE_CHOWN, sync: NATIVE_SYNC };
+    let native = Abi {
+        arch: NATIVE_ARCH,
+        chown: NATIVE_CHOWN,
+        sync: NATIVE_SYNC,
+    };
     let abis: Vec<&Abi> = std::iter::once(&native).chain(COMPAT.iter()).collect();
     let numbers = |abi: &Abi, x32: bool| -> Vec<u32> {
         let mut nrs = Vec::new();
@@ -106,8 +129,11 @@ pub fn program(chown: bool, sync: bool) -> Vec<p::sock_filter> {
         }
         nrs
     };
-    let blocks: Vec<Vec<u32>> =
-        abis.iter().enumerate().map(|(i, abi)| numbers(abi, i == 0)).collect();
+    let blocks: Vec<Vec<u32>> = abis
+        .iter()
+        .enumerate()
+        .map(|(i, abi)| numbers(abi, i == 0))
+        .collect();
 
     // Layout: load arch; one jump per ABI; allow; then per ABI: load nr, one compare per
     // call, allow; and last, the shared "return 0".
@@ -116,7 +142,12 @@ pub fn program(chown: bool, sync: bool) -> Vec<p::sock_filter> {
     let mut block_start = header + 2; // after the arch jumps and the allow
     for (i, abi) in abis.iter().enumerate() {
         let here = 1 + i; // index of this jump
-        prog.push(insn(BPF_JMP_JEQ_K, (block_start - here - 1) as u8, 0, abi.arch));
+        prog.push(insn(
+            BPF_JMP_JEQ_K,
+            (block_start - here - 1) as u8,
+            0,
+            abi.arch,
+        ));
         block_start += blocks[i].len() + 2;
     }
     prog.push(insn(BPF_RET_K, 0, 0, p::SECCOMP_RET_ALLOW));
@@ -144,7 +175,10 @@ pub fn load(chown: bool, sync: bool, have_sys_admin: bool) -> sys::Result<()> {
     if !have_sys_admin {
         sys::prctl(linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)?;
     }
-    let prog = p::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut _ };
+    let prog = p::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut _,
+    };
     sys::seccomp_set_mode_filter(&prog)
 }
 
@@ -161,7 +195,11 @@ mod tests {
             match i.code {
                 BPF_LD_W_ABS => acc = if i.k == OFFSET_ARCH { arch } else { nr },
                 BPF_JMP_JEQ_K => {
-                    pc += if acc == i.k { i.jt as usize } else { i.jf as usize };
+                    pc += if acc == i.k {
+                        i.jt as usize
+                    } else {
+                        i.jf as usize
+                    };
                 }
                 BPF_RET_K => return i.k,
                 other => panic!("unexpected opcode {other:#x}"),
@@ -173,15 +211,27 @@ mod tests {
     #[test]
     fn answers_chown_and_sync_for_every_abi() {
         let prog = program(true, true);
-        for abi in std::iter::once(&Abi { arch: NATIVE_ARCH, chown: NATIVE_CHOWN, sync: NATIVE_SYNC })
-            .chain(COMPAT.iter())
+        for abi in std::iter::once(&Abi {
+            arch: NATIVE_ARCH,
+            chown: NATIVE_CHOWN,
+            sync: NATIVE_SYNC,
+        })
+        .chain(COMPAT.iter())
         {
             for &nr in abi.chown.iter().chain(abi.sync) {
-                assert_eq!(run(&prog, abi.arch, nr), p::SECCOMP_RET_ERRNO, "arch {:#x} nr {nr}", abi.arch);
+                assert_eq!(
+                    run(&prog, abi.arch, nr),
+                    p::SECCOMP_RET_ERRNO,
+                    "arch {:#x} nr {nr}",
+                    abi.arch
+                );
             }
         }
         if let Some(bit) = X32_BIT {
-            assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_fsync | bit), p::SECCOMP_RET_ERRNO);
+            assert_eq!(
+                run(&prog, NATIVE_ARCH, g::__NR_fsync | bit),
+                p::SECCOMP_RET_ERRNO
+            );
         }
     }
 
@@ -189,18 +239,30 @@ mod tests {
     fn allows_everything_else() {
         let prog = program(true, true);
         assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_read), p::SECCOMP_RET_ALLOW);
-        assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_openat), p::SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(&prog, NATIVE_ARCH, g::__NR_openat),
+            p::SECCOMP_RET_ALLOW
+        );
         // An ABI the program does not know is let through, not killed.
-        assert_eq!(run(&prog, 0x1234_5678, NATIVE_CHOWN[0]), p::SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(&prog, 0x1234_5678, NATIVE_CHOWN[0]),
+            p::SECCOMP_RET_ALLOW
+        );
     }
 
     #[test]
     fn only_the_chosen_family() {
         let prog = program(false, true);
-        assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_fchownat), p::SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(&prog, NATIVE_ARCH, g::__NR_fchownat),
+            p::SECCOMP_RET_ALLOW
+        );
         assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_fsync), p::SECCOMP_RET_ERRNO);
         let prog = program(true, false);
-        assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_fchownat), p::SECCOMP_RET_ERRNO);
+        assert_eq!(
+            run(&prog, NATIVE_ARCH, g::__NR_fchownat),
+            p::SECCOMP_RET_ERRNO
+        );
         assert_eq!(run(&prog, NATIVE_ARCH, g::__NR_fsync), p::SECCOMP_RET_ALLOW);
     }
 }

@@ -65,8 +65,9 @@ pub fn enter(opts: &Options) -> Result<(), Error> {
     // one uid is all there is.
     let chown = opts.suppress_chown && (privileges.userns || maps_single_uid());
     if chown || opts.suppress_sync {
-        seccomp::load(chown, opts.suppress_sync, true)
-            .map_err(|e| Error::new(b"--suppress-chown/--suppress-sync".to_vec(), e).op("seccomp"))?;
+        seccomp::load(chown, opts.suppress_sync, true).map_err(|e| {
+            Error::new(b"--suppress-chown/--suppress-sync".to_vec(), e).op("seccomp")
+        })?;
     }
 
     if !privileges.userns {
@@ -79,10 +80,9 @@ pub fn enter(opts: &Options) -> Result<(), Error> {
         }
         sys::unshare(flags).map_err(|e| Error::new(Vec::new(), e).op("unshare"))?;
         // We share the host's user namespace, so shared mounts would carry our mounts back
-        // to the host: make every mount a slave first. A chroot into a plain directory
-        // has no mount at / to change (EINVAL); its mounts keep their propagation.
+        // to the host: make every mount a slave first.
         match sys::mount(None, c"/", None, g::MS_SLAVE | g::MS_REC, None) {
-            Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => {}
+            Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => slave_below_chroot()?,
             other => other.map_err(|e| setup_err(e, "mount --make-rslave", b"/"))?,
         }
     }
@@ -92,13 +92,71 @@ pub fn enter(opts: &Options) -> Result<(), Error> {
     sys::umask(old_umask);
     result?;
 
-    let dir = opts.chdir.as_deref().unwrap_or(b"/");
+    let (option, dir) = opts
+        .chdir
+        .as_ref()
+        .map_or(("", &b"/"[..]), |(o, d)| (*o, d.as_slice()));
     if let Err(e) = sys::chdir(&c(dir)) {
-        let what = if opts.chdir.is_some() { [b"--chdir ", dir].concat() } else { Vec::new() };
+        let what = match option {
+            "--chdir" => [b"--chdir ", dir].concat(),
+            other => other.as_bytes().to_vec(),
+        };
         return Err(Error::new(what, e).path(dir));
     }
-    apply_env(&opts.env);
     Ok(())
+}
+
+/// In a chroot into a plain directory, / is no mount of its own (EINVAL above), and the
+/// mount holding it cannot be reached to make it a slave. Go on only when the kernel says
+/// that mount is not shared, after making every mount below / a slave.
+fn slave_below_chroot() -> Result<(), Error> {
+    let refuse = |errno| {
+        let why = "/ is not a mount point and the mount holding it may be shared, so mounts \
+                   made here could reach the host: run in a mount namespace with private \
+                   propagation (unshare -m --propagation private)";
+        setup_err(errno, "mount --make-rslave", b"/").detail(Some(why.as_bytes().to_vec()))
+    };
+    match sys::mount_propagation(c"/") {
+        Ok(flags) if flags & g::MS_SHARED as u64 == 0 => {}
+        Ok(_) => return Err(refuse(Errno(linux_raw_sys::errno::EINVAL as i32))),
+        Err(e) => return Err(refuse(e)),
+    }
+    let Ok(table) = std::fs::read("/proc/self/mountinfo") else {
+        return Ok(());
+    };
+    for line in table.split(|&b| b == b'\n') {
+        if let Some(point) = line.split(|&b| b == b' ').nth(4) {
+            let point = unescape_mountinfo(point);
+            sys::mount(None, &c(&point), None, g::MS_SLAVE | g::MS_REC, None)
+                .map_err(|e| setup_err(e, "mount --make-rslave", &point))?;
+        }
+    }
+    Ok(())
+}
+
+/// Undoes the octal escapes (`\040` for a space) of a mountinfo field.
+fn unescape_mountinfo(field: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        let octal = field
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (field[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push(
+                    d.iter()
+                        .fold(0u8, |n, b| n.wrapping_mul(8).wrapping_add(b - b'0')),
+                );
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Step 1: a user namespace mapping only the caller's own ids, unless the caller already has
@@ -107,12 +165,16 @@ fn acquire_privileges(opts: &Options) -> Result<Privileges, Error> {
     let (uid, gid) = sys::getuid_gid();
     let caps = sys::capget().map_err(|e| setup_err(e, "capget", b""))?;
     if has_cap(&caps, CAP_SYS_ADMIN) && (uid == 0 || !opts.become_root) {
-        return Ok(Privileges { userns: false, net: opts.unshare_net && has_cap(&caps, CAP_NET_ADMIN) });
+        return Ok(Privileges {
+            userns: false,
+            net: opts.unshare_net && has_cap(&caps, CAP_NET_ADMIN),
+        });
     }
 
     // An execute-only binary makes the process non-dumpable, and a non-dumpable process may
     // not write its own uid_map.
-    sys::prctl(pr::PR_SET_DUMPABLE, 1, 0, 0, 0).map_err(|e| setup_err(e, "prctl(PR_SET_DUMPABLE)", b""))?;
+    sys::prctl(pr::PR_SET_DUMPABLE, 1, 0, 0, 0)
+        .map_err(|e| setup_err(e, "prctl(PR_SET_DUMPABLE)", b""))?;
 
     // The new user namespace owns the mount (and other) namespaces made in the same call,
     // so CAP_NET_ADMIN for --unshare-net is ours by construction.
@@ -129,11 +191,20 @@ fn acquire_privileges(opts: &Options) -> Result<Privileges, Error> {
     // supplementary groups that deny it access.
     let inner = if opts.become_root { (0, 0) } else { (uid, gid) };
     write_proc(c"/proc/self/setgroups", b"deny")?;
-    write_proc(c"/proc/self/uid_map", format!("{} {uid} 1\n", inner.0).as_bytes())?;
-    write_proc(c"/proc/self/gid_map", format!("{} {gid} 1\n", inner.1).as_bytes())?;
+    write_proc(
+        c"/proc/self/uid_map",
+        format!("{} {uid} 1\n", inner.0).as_bytes(),
+    )?;
+    write_proc(
+        c"/proc/self/gid_map",
+        format!("{} {gid} 1\n", inner.1).as_bytes(),
+    )?;
 
     fix_userns_capabilities(opts.unshare_net)?;
-    Ok(Privileges { userns: true, net: opts.unshare_net })
+    Ok(Privileges {
+        userns: true,
+        net: opts.unshare_net,
+    })
 }
 
 fn write_proc(path: &CStr, data: &[u8]) -> Result<(), Error> {
@@ -152,8 +223,16 @@ fn maps_single_uid() -> bool {
         return false;
     };
     let text = &buf[..n];
-    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
-    lines.len() == 1 && lines[0].split(|&b| b == b' ').filter(|f| !f.is_empty()).nth(2) == Some(b"1")
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.len() == 1
+        && lines[0]
+            .split(|&b| b == b' ')
+            .filter(|f| !f.is_empty())
+            .nth(2)
+            == Some(b"1")
 }
 
 /// Makes the user-namespace capabilities survive exec for any uid, drops the others.
@@ -186,8 +265,14 @@ fn fix_userns_capabilities(net: bool) -> Result<(), Error> {
 
     // Finally, raise them as ambient capabilities, which execve keeps for a non-root uid.
     for cap in (0..64u32).filter(|cap| keep & (1 << cap) != 0) {
-        sys::prctl(pr::PR_CAP_AMBIENT, pr::PR_CAP_AMBIENT_RAISE as usize, cap as usize, 0, 0)
-            .map_err(|e| setup_err(e, "prctl(PR_CAP_AMBIENT_RAISE)", b""))?;
+        sys::prctl(
+            pr::PR_CAP_AMBIENT,
+            pr::PR_CAP_AMBIENT_RAISE as usize,
+            cap as usize,
+            0,
+            0,
+        )
+        .map_err(|e| setup_err(e, "prctl(PR_CAP_AMBIENT_RAISE)", b""))?;
     }
     Ok(())
 }
@@ -196,13 +281,25 @@ fn fix_userns_capabilities(net: bool) -> Result<(), Error> {
 fn build_root(opts: &Options) -> Result<(), Error> {
     // /tmp is the one directory every system has and nobody minds being hidden: the
     // workspace holds the new root and, after the first pivot, the host's tree as oldroot.
-    sys::mount(Some(c"tmpfs"), c"/tmp", Some(c"tmpfs"), 0, Some(c"mode=0700"))
-        .map_err(|e| setup_err(e, "mount tmpfs", b"/tmp"))?;
+    sys::mount(
+        Some(c"tmpfs"),
+        c"/tmp",
+        Some(c"tmpfs"),
+        0,
+        Some(c"mode=0700"),
+    )
+    .map_err(|e| setup_err(e, "mount tmpfs", b"/tmp"))?;
     for dir in [c"/tmp/newroot", c"/tmp/oldroot"] {
         sys::mkdirat(None, dir, 0o755).map_err(|e| setup_err(e, "mkdir", dir.to_bytes()))?;
     }
-    sys::mount(Some(c"tmpfs"), c"/tmp/newroot", Some(c"tmpfs"), 0, Some(c"mode=0755"))
-        .map_err(|e| setup_err(e, "mount tmpfs", b"/tmp/newroot"))?;
+    sys::mount(
+        Some(c"tmpfs"),
+        c"/tmp/newroot",
+        Some(c"tmpfs"),
+        0,
+        Some(c"mode=0755"),
+    )
+    .map_err(|e| setup_err(e, "mount tmpfs", b"/tmp/newroot"))?;
 
     match sys::pivot_root(c"/tmp", c"/tmp/oldroot") {
         Ok(()) => {}
@@ -238,9 +335,12 @@ fn build_root(opts: &Options) -> Result<(), Error> {
     // of "." removes it without needing a directory to park it in.
     sys::chdir(c"/newroot").map_err(|e| setup_err(e, "chdir", b"/newroot"))?;
     match sys::pivot_root(c".", c".") {
-        Ok(()) => sys::umount2(c".", g::MNT_DETACH).map_err(|e| setup_err(e, "umount", b"oldroot"))?,
+        Ok(()) => {
+            sys::umount2(c".", g::MNT_DETACH).map_err(|e| setup_err(e, "umount", b"oldroot"))?
+        }
         Err(Errno(e)) if e == linux_raw_sys::errno::EINVAL as i32 => {
-            sys::umount2(c"/oldroot", g::MNT_DETACH).map_err(|e| setup_err(e, "umount", b"/oldroot"))?;
+            sys::umount2(c"/oldroot", g::MNT_DETACH)
+                .map_err(|e| setup_err(e, "umount", b"/oldroot"))?;
             sys::mount(Some(c"."), c"/", None, g::MS_MOVE, None)
                 .map_err(|e| setup_err(e, "mount --move", b"/newroot"))?;
             sys::chroot(c".").map_err(|e| setup_err(e, "chroot", b"/newroot"))?;
@@ -257,8 +357,14 @@ fn build_root(opts: &Options) -> Result<(), Error> {
 
 /// The fallback for a root that is not a mount point (an initramfs).
 fn move_workspace_over_root() -> Result<(), Error> {
-    sys::mount(Some(c"/"), c"/tmp/oldroot", None, g::MS_BIND | g::MS_REC, None)
-        .map_err(|e| setup_err(e, "mount --rbind", b"/"))?;
+    sys::mount(
+        Some(c"/"),
+        c"/tmp/oldroot",
+        None,
+        g::MS_BIND | g::MS_REC,
+        None,
+    )
+    .map_err(|e| setup_err(e, "mount --rbind", b"/"))?;
     // The copy includes the workspace itself at oldroot/tmp; without it the host's own /tmp
     // shows there again.
     sys::umount2(c"/tmp/oldroot/tmp", g::MNT_DETACH)
@@ -271,13 +377,14 @@ fn move_workspace_over_root() -> Result<(), Error> {
 }
 
 fn open_dir(path: &CStr) -> Result<OwnedFd, Error> {
-    sys::openat(None, path, g::O_PATH | g::O_DIRECTORY, 0).map_err(|e| setup_err(e, "open", path.to_bytes()))
+    sys::openat(None, path, g::O_PATH | g::O_DIRECTORY, 0)
+        .map_err(|e| setup_err(e, "open", path.to_bytes()))
 }
 
 fn debug_line(line: &[u8]) {
     let mut out = Vec::with_capacity(line.len() + 3);
     out.extend_from_slice(b"+ ");
-    out.extend_from_slice(line);
+    crate::error::push_escaped(&mut out, line);
     out.push(b'\n');
     // SAFETY: fd 2 stays open for the life of the process; we only borrow it.
     let _ = sys::write_all(unsafe { BorrowedFd::borrow_raw(2) }, &out);
@@ -334,18 +441,40 @@ impl Ctx {
                 let mode = if is_tmp_dir(dst) { 0o1777 } else { 0o755 };
                 self.mkdir_p(dst, mode).map(drop)
             }
-            Kind::Bind { src, relative, readonly, required, nofollow } => {
+            Kind::Bind {
+                src,
+                relative,
+                readonly,
+                required,
+                nofollow,
+                covered,
+            } => {
                 let found = if *relative {
-                    open_in(&self.newroot, src, if *nofollow { g::O_NOFOLLOW } else { 0 })
-                        .map_err(|e| path_err(e, &[b"+", src.as_slice()].concat()))
+                    open_in(
+                        &self.newroot,
+                        src,
+                        if *nofollow { g::O_NOFOLLOW } else { 0 },
+                    )
+                    .map_err(|e| path_err(e, &[b"+", src.as_slice()].concat()))
                 } else {
                     self.host(src, *nofollow)
                 };
                 let src_fd = match found {
                     Ok(fd) => fd,
-                    Err(e) if !required && e.errno == linux_raw_sys::errno::ENOENT as i32 => return Ok(()),
+                    Err(e) if !required && e.errno == linux_raw_sys::errno::ENOENT as i32 => {
+                        return Ok(())
+                    }
                     Err(e) => return Err(e),
                 };
+                // A parent's bind already shows this source here, unless a symlink on the
+                // way leads elsewhere: the same file at the destination settles it.
+                if *covered {
+                    if let Ok(there) = open_in(&self.newroot, dst, 0) {
+                        if sys::same_file(src_fd.as_fd(), there.as_fd()) {
+                            return Ok(());
+                        }
+                    }
+                }
                 let is_dir = sys::file_type(Some(src_fd.as_fd()), c"", g::AT_EMPTY_PATH)
                     .map_err(|e| setup_err(e, "statx", src))?
                     == g::S_IFDIR;
@@ -371,7 +500,9 @@ impl Ctx {
                 .map_err(|e| path_err(e, dst))?;
                 sys::write_all(fd.as_fd(), data).map_err(|e| setup_err(e, "write", dst))
             }
-            Kind::Overlay { lower, upper, work } => self.overlay(lower, upper.as_ref(), work.as_deref(), dst),
+            Kind::Overlay { lower, upper, work } => {
+                self.overlay(lower, upper.as_ref(), work.as_deref(), dst)
+            }
         }
     }
 
@@ -381,7 +512,10 @@ impl Ctx {
         match open_in(&self.oldroot, path, flags) {
             // Magic links such as /proc/self/fd/N cannot be followed inside a root; take
             // them from the host's view of the path as it stands.
-            Err(Errno(e)) if e == linux_raw_sys::errno::EXDEV as i32 || e == linux_raw_sys::errno::ELOOP as i32 && !nofollow => {
+            Err(Errno(e))
+                if e == linux_raw_sys::errno::EXDEV as i32
+                    || e == linux_raw_sys::errno::ELOOP as i32 && !nofollow =>
+            {
                 let full = c(&[b"/oldroot", path].concat());
                 sys::openat(None, &full, g::O_PATH | flags, 0)
             }
@@ -414,26 +548,58 @@ impl Ctx {
         match made {
             Ok(()) => {}
             Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
-            Err(e) => return Err(setup_err(e, if create == Create::Dir { "mkdir" } else { "create" }, dst)),
+            Err(e) => {
+                return Err(setup_err(
+                    e,
+                    if create == Create::Dir {
+                        "mkdir"
+                    } else {
+                        "create"
+                    },
+                    dst,
+                ))
+            }
         }
         open_in(&self.newroot, dst, flags).map_err(|e| path_err(e, dst))
     }
 
     /// Creates a directory and its missing parents inside the new root; returns it opened.
+    ///
+    /// Walks back to the deepest directory that exists, then creates the rest one by one
+    /// (a loop, not recursion: destinations may have thousands of components).
     fn mkdir_p(&self, dir: &[u8], mode: u32) -> Result<OwnedFd, Error> {
-        match open_in(&self.newroot, dir, g::O_DIRECTORY) {
-            Ok(fd) => return Ok(fd),
-            Err(Errno(e)) if e == linux_raw_sys::errno::ENOENT as i32 => {}
-            Err(e) => return Err(path_err(e, dir)),
+        let mut existing = dir;
+        let mut fd = loop {
+            match open_in(&self.newroot, existing, g::O_DIRECTORY) {
+                Ok(fd) => break fd,
+                Err(Errno(e)) if e == linux_raw_sys::errno::ENOENT as i32 && existing != b"/" => {
+                    existing = split_last(existing).0;
+                }
+                Err(e) => return Err(path_err(e, existing)),
+            }
+        };
+        let missing = &dir[existing.len().min(dir.len())..];
+        let mut names = missing
+            .split(|&b| b == b'/')
+            .filter(|n| !n.is_empty())
+            .peekable();
+        while let Some(name) = names.next() {
+            let name = c(name);
+            let this_mode = if names.peek().is_none() { mode } else { 0o755 };
+            match sys::mkdirat(Some(fd.as_fd()), &name, this_mode) {
+                Ok(()) => {}
+                Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
+                Err(e) => return Err(setup_err(e, "mkdir", dir)),
+            }
+            fd = sys::openat(
+                Some(fd.as_fd()),
+                &name,
+                g::O_PATH | g::O_DIRECTORY | g::O_NOFOLLOW,
+                0,
+            )
+            .map_err(|e| path_err(e, dir))?;
         }
-        let (parent, name) = split_last(dir);
-        let parent_fd = self.mkdir_p(parent, 0o755)?;
-        match sys::mkdirat(Some(parent_fd.as_fd()), &c(name), mode) {
-            Ok(()) => {}
-            Err(Errno(e)) if e == linux_raw_sys::errno::EEXIST as i32 => {}
-            Err(e) => return Err(setup_err(e, "mkdir", dir)),
-        }
-        open_in(&self.newroot, dir, g::O_DIRECTORY).map_err(|e| path_err(e, dir))
+        Ok(fd)
     }
 
     fn symlink(&mut self, target: &[u8], dst: &[u8]) -> Result<(), Error> {
@@ -449,22 +615,36 @@ impl Ctx {
         let kind = sys::file_type(Some(parent_fd.as_fd()), &name_c, g::AT_SYMLINK_NOFOLLOW)
             .map_err(|e| setup_err(e, "statx", dst))?;
         if kind == g::S_IFDIR {
-            return Err(Error::new(Vec::new(), Errno(linux_raw_sys::errno::EISDIR as i32)).path(dst));
+            return Err(
+                Error::new(Vec::new(), Errno(linux_raw_sys::errno::EISDIR as i32)).path(dst),
+            );
         }
         if kind == g::S_IFLNK {
             let mut buf = [0u8; 4096];
-            if sys::readlinkat(Some(parent_fd.as_fd()), &name_c, &mut buf).is_ok_and(|t| t == target) {
+            if sys::readlinkat(Some(parent_fd.as_fd()), &name_c, &mut buf)
+                .is_ok_and(|t| t == target)
+            {
                 return Ok(());
             }
         }
         // Something else is in the way: make the link in the workspace and mount it on top.
         self.scratch += 1;
         let scratch = c(format!("/symlink-{}", self.scratch).as_bytes());
-        sys::symlinkat(&target_c, None, &scratch).map_err(|e| setup_err(e, "symlink", scratch.to_bytes()))?;
-        let tree = sys::open_tree(None, &scratch, g::OPEN_TREE_CLONE | g::OPEN_TREE_CLOEXEC | g::AT_SYMLINK_NOFOLLOW)
-            .map_err(|e| setup_err(e, "open_tree", scratch.to_bytes()))?;
-        let over = sys::openat(Some(parent_fd.as_fd()), &name_c, g::O_PATH | g::O_NOFOLLOW, 0)
-            .map_err(|e| setup_err(e, "open", dst))?;
+        sys::symlinkat(&target_c, None, &scratch)
+            .map_err(|e| setup_err(e, "symlink", scratch.to_bytes()))?;
+        let tree = sys::open_tree(
+            None,
+            &scratch,
+            g::OPEN_TREE_CLONE | g::OPEN_TREE_CLOEXEC | g::AT_SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| setup_err(e, "open_tree", scratch.to_bytes()))?;
+        let over = sys::openat(
+            Some(parent_fd.as_fd()),
+            &name_c,
+            g::O_PATH | g::O_NOFOLLOW,
+            0,
+        )
+        .map_err(|e| setup_err(e, "open", dst))?;
         attach(&tree, &over, dst)
     }
 
@@ -478,7 +658,9 @@ impl Ctx {
             let host_path = [b"/dev/", node.as_bytes()].concat();
             let host = match open_in(&self.oldroot, &host_path, 0) {
                 Ok(fd) => fd,
-                Err(Errno(e)) if node == "fuse" && e == linux_raw_sys::errno::ENOENT as i32 => continue,
+                Err(Errno(e)) if node == "fuse" && e == linux_raw_sys::errno::ENOENT as i32 => {
+                    continue
+                }
                 Err(e) => return Err(path_err(e, &host_path)),
             };
             self.bind_node(&host, dev, node.as_bytes(), &host_path)?;
@@ -491,7 +673,8 @@ impl Ctx {
             (c"core", c"/proc/kcore"),
             (c"ptmx", c"pts/ptmx"),
         ] {
-            sys::symlinkat(target, dev, name).map_err(|e| setup_err(e, "symlink", name.to_bytes()))?;
+            sys::symlinkat(target, dev, name)
+                .map_err(|e| setup_err(e, "symlink", name.to_bytes()))?;
         }
         sys::mkdirat(dev, c"shm", 0o1777).map_err(|e| setup_err(e, "mkdir", b"shm"))?;
         sys::mkdirat(dev, c"pts", 0o755).map_err(|e| setup_err(e, "mkdir", b"pts"))?;
@@ -502,16 +685,29 @@ impl Ctx {
             sys::fsconfig_set_string(fs, c"mode", c"620")
         })
         .map_err(|e| e.path(b"pts"))?;
-        sys::move_mount(Some(pts.as_fd()), c"", dev, c"pts", g::MOVE_MOUNT_F_EMPTY_PATH)
-            .map_err(|e| setup_err(e, "move_mount", b"pts"))?;
+        sys::move_mount(
+            Some(pts.as_fd()),
+            c"",
+            dev,
+            c"pts",
+            g::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+        .map_err(|e| setup_err(e, "move_mount", b"pts"))?;
 
         // The terminal of stderr, when there is one whose node the host tree shows.
         if sys::isatty(2) {
             let mut buf = [0u8; 256];
-            if let Ok(tty) = sys::readlinkat(Some(self.oldroot.as_fd()), c"proc/self/fd/2", &mut buf) {
+            if let Ok(tty) =
+                sys::readlinkat(Some(self.oldroot.as_fd()), c"proc/self/fd/2", &mut buf)
+            {
                 let tty = tty.to_vec();
+                // In a nested sandbox the name may lead to another devpts instance's node.
+                // SAFETY: fd 2 stays open for the life of the process; we only borrow it.
+                let stderr = unsafe { BorrowedFd::borrow_raw(2) };
                 if let Ok(host) = open_in(&self.oldroot, &tty, 0) {
-                    self.bind_node(&host, dev, b"console", &tty)?;
+                    if sys::same_file(host.as_fd(), stderr) {
+                        self.bind_node(&host, dev, b"console", &tty)?;
+                    }
                 }
             }
         }
@@ -519,13 +715,25 @@ impl Ctx {
     }
 
     /// Binds the host node `host` onto a new empty file `name` in the directory `dir`.
-    fn bind_node(&self, host: &OwnedFd, dir: Option<BorrowedFd<'_>>, name: &[u8], shown: &[u8]) -> Result<(), Error> {
+    fn bind_node(
+        &self,
+        host: &OwnedFd,
+        dir: Option<BorrowedFd<'_>>,
+        name: &[u8],
+        shown: &[u8],
+    ) -> Result<(), Error> {
         let name_c = c(name);
         sys::openat(dir, &name_c, g::O_WRONLY | g::O_CREAT | g::O_EXCL, 0o644)
             .map_err(|e| setup_err(e, "create", name))?;
         let tree = clone_tree(host, false, shown)?;
-        sys::move_mount(Some(tree.as_fd()), c"", dir, &name_c, g::MOVE_MOUNT_F_EMPTY_PATH)
-            .map_err(|e| setup_err(e, "move_mount", name))
+        sys::move_mount(
+            Some(tree.as_fd()),
+            c"",
+            dir,
+            &name_c,
+            g::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+        .map_err(|e| setup_err(e, "move_mount", name))
     }
 
     fn overlay(
@@ -550,13 +758,18 @@ impl Ctx {
         // This kernel's overlayfs explains refusals only in the kernel log, which an
         // unprivileged user cannot read: catch the usual mistakes here, in its words.
         let refuse = |errno: u32, text: &str| {
-            Error::new(Vec::new(), Errno(errno as i32)).op("overlay").detail(Some(text.as_bytes().to_vec()))
+            Error::new(Vec::new(), Errno(errno as i32))
+                .op("overlay")
+                .detail(Some(text.as_bytes().to_vec()))
         };
         let (upper_path, work_path, _upper_mnt) = match upper {
             None => (None, None, None),
             Some(Upper::Dir(dir)) => {
                 let Some(work) = work else {
-                    return Err(refuse(linux_raw_sys::errno::EINVAL, "overlayfs: missing 'workdir'"));
+                    return Err(refuse(
+                        linux_raw_sys::errno::EINVAL,
+                        "overlayfs: missing 'workdir'",
+                    ));
                 };
                 let (upper_fd, work_fd) = (check(dir)?, check(work)?);
                 if sys::mount_id(upper_fd.as_fd()) != sys::mount_id(work_fd.as_fd()) {
@@ -567,7 +780,9 @@ impl Ctx {
                 }
                 let layers = lower.iter().map(|l| ("lowerdir", l.as_slice()));
                 for (name, other) in layers.chain([("workdir", work)]) {
-                    if plan::strip_ancestor(other, dir).is_some() || plan::strip_ancestor(dir, other).is_some() {
+                    if plan::strip_ancestor(other, dir).is_some()
+                        || plan::strip_ancestor(dir, other).is_some()
+                    {
                         return Err(refuse(
                             linux_raw_sys::errno::ELOOP,
                             &format!("overlayfs: overlapping upperdir path: upperdir and {name} lie inside one another"),
@@ -582,12 +797,23 @@ impl Ctx {
                 let base_c = c(&base);
                 sys::mkdirat(None, &base_c, 0o755).map_err(|e| setup_err(e, "mkdir", &base))?;
                 let mnt = new_tmpfs(c"0755")?;
-                sys::move_mount(Some(mnt.as_fd()), c"", None, &base_c, g::MOVE_MOUNT_F_EMPTY_PATH)
-                    .map_err(|e| setup_err(e, "move_mount", &base))?;
+                sys::move_mount(
+                    Some(mnt.as_fd()),
+                    c"",
+                    None,
+                    &base_c,
+                    g::MOVE_MOUNT_F_EMPTY_PATH,
+                )
+                .map_err(|e| setup_err(e, "move_mount", &base))?;
                 for sub in [c"upper", c"work"] {
-                    sys::mkdirat(Some(mnt.as_fd()), sub, 0o755).map_err(|e| setup_err(e, "mkdir", sub.to_bytes()))?;
+                    sys::mkdirat(Some(mnt.as_fd()), sub, 0o755)
+                        .map_err(|e| setup_err(e, "mkdir", sub.to_bytes()))?;
                 }
-                (Some([&base[..], b"/upper"].concat()), Some([&base[..], b"/work"].concat()), Some(mnt))
+                (
+                    Some([&base[..], b"/upper"].concat()),
+                    Some([&base[..], b"/work"].concat()),
+                    Some(mnt),
+                )
             }
         };
         if self.debug {
@@ -604,7 +830,13 @@ impl Ctx {
         }
         let target = self.dest(dst, Create::Dir, true)?;
         if legacy_overlay() {
-            return self.overlay_legacy(lower, upper_path.as_deref(), work_path.as_deref(), &target, dst);
+            return self.overlay_legacy(
+                lower,
+                upper_path.as_deref(),
+                work_path.as_deref(),
+                &target,
+                dst,
+            );
         }
 
         let mnt = new_mount(c"overlay", "overlay", |fs| {
@@ -612,10 +844,10 @@ impl Ctx {
                 sys::fsconfig_set_string(fs, c"lowerdir+", &c(l))?;
             }
             if let Some(u) = &upper_path {
-                sys::fsconfig_set_string(fs, c"upperdir", &c(u))?;
+                sys::fsconfig_set_string(fs, c"upperdir", &c(&escape_backslash(u)))?;
             }
             if let Some(w) = &work_path {
-                sys::fsconfig_set_string(fs, c"workdir", &c(w))?;
+                sys::fsconfig_set_string(fs, c"workdir", &c(&escape_backslash(w)))?;
             }
             sys::fsconfig_set_flag(fs, c"userxattr")?;
             sys::fsconfig_set_string(fs, c"index", c"off")?;
@@ -662,7 +894,12 @@ impl Ctx {
             data.extend_from_slice(b",userxattr,index=off,metacopy=off");
             data
         };
-        let mut data = options(&lower.iter().map(|l| [b"/oldroot", l.as_slice()].concat()).collect::<Vec<_>>());
+        let mut data = options(
+            &lower
+                .iter()
+                .map(|l| [b"/oldroot", l.as_slice()].concat())
+                .collect::<Vec<_>>(),
+        );
         self.scratch += 1;
         if data.len() >= 4096 {
             let mut short = Vec::with_capacity(lower.len());
@@ -671,21 +908,63 @@ impl Ctx {
                 let path_c = c(&path);
                 sys::mkdirat(None, &path_c, 0o755).map_err(|e| setup_err(e, "mkdir", &path))?;
                 let tree = clone_tree(&self.host(l, false)?, false, l)?;
-                sys::move_mount(Some(tree.as_fd()), c"", None, &path_c, g::MOVE_MOUNT_F_EMPTY_PATH)
-                    .map_err(|e| setup_err(e, "move_mount", &path))?;
+                sys::move_mount(
+                    Some(tree.as_fd()),
+                    c"",
+                    None,
+                    &path_c,
+                    g::MOVE_MOUNT_F_EMPTY_PATH,
+                )
+                .map_err(|e| setup_err(e, "move_mount", &path))?;
                 short.push(path);
             }
             data = options(&short);
+        }
+        if data.len() >= 4096 {
+            let why = format!(
+                "overlayfs: {} layers do not fit into the one page of options that mount(2) \
+                 takes on kernels before 6.8",
+                lower.len()
+            );
+            return Err(
+                Error::new(Vec::new(), Errno(linux_raw_sys::errno::E2BIG as i32))
+                    .op("overlay")
+                    .detail(Some(why.into_bytes())),
+            );
         }
 
         let stage = format!("/overlay-{}", self.scratch).into_bytes();
         let stage_c = c(&stage);
         sys::mkdirat(None, &stage_c, 0o755).map_err(|e| setup_err(e, "mkdir", &stage))?;
-        sys::mount(Some(c"overlay"), &stage_c, Some(c"overlay"), 0, Some(&c(&data)))
-            .map_err(|e| Error::new(Vec::new(), e).op("overlay"))?;
-        sys::move_mount(None, &stage_c, Some(target.as_fd()), c"", g::MOVE_MOUNT_T_EMPTY_PATH)
-            .map_err(|e| setup_err(e, "move_mount", dst))
+        sys::mount(
+            Some(c"overlay"),
+            &stage_c,
+            Some(c"overlay"),
+            0,
+            Some(&c(&data)),
+        )
+        .map_err(|e| Error::new(Vec::new(), e).op("overlay"))?;
+        sys::move_mount(
+            None,
+            &stage_c,
+            Some(target.as_fd()),
+            c"",
+            g::MOVE_MOUNT_T_EMPTY_PATH,
+        )
+        .map_err(|e| setup_err(e, "move_mount", dst))
     }
+}
+
+/// overlayfs undoes `\` escapes in upperdir and workdir values (not in `lowerdir+`).
+fn escape_backslash(path: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len());
+    for &b in path {
+        if b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
 }
 
 /// The kernel's messages name layers by their workspace path; show the host path instead.
@@ -708,7 +987,9 @@ fn legacy_overlay() -> bool {
     }
     let release = sys::kernel_release();
     let mut parts = release.split(|&b| !b.is_ascii_digit()).map(|p| {
-        p.iter().fold(0u32, |n, &d| n.saturating_mul(10).saturating_add((d - b'0') as u32))
+        p.iter().fold(0u32, |n, &d| {
+            n.saturating_mul(10).saturating_add((d - b'0') as u32)
+        })
     });
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     (major, minor) < (6, 8)
@@ -729,7 +1010,9 @@ fn open_in(root: &OwnedFd, path: &[u8], flags: u32) -> sys::Result<OwnedFd> {
 }
 
 fn new_tmpfs(mode: &CStr) -> Result<OwnedFd, Error> {
-    new_mount(c"tmpfs", "mount tmpfs", |fs| sys::fsconfig_set_string(fs, c"mode", mode))
+    new_mount(c"tmpfs", "mount tmpfs", |fs| {
+        sys::fsconfig_set_string(fs, c"mode", mode)
+    })
 }
 
 /// A detached mount of a new `fstype` filesystem that `configure` sets options on. A
@@ -760,9 +1043,19 @@ fn clone_tree(src: &OwnedFd, recursive: bool, shown: &[u8]) -> Result<OwnedFd, E
 
 /// Makes every mount of a detached tree read-only.
 fn make_readonly(tree: &OwnedFd, shown: &[u8]) -> Result<(), Error> {
-    let attr = g::mount_attr { attr_set: g::MOUNT_ATTR_RDONLY as u64, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    sys::mount_setattr(Some(tree.as_fd()), c"", g::AT_EMPTY_PATH | g::AT_RECURSIVE, &attr)
-        .map_err(|e| setup_err(e, "mount_setattr", shown))
+    let attr = g::mount_attr {
+        attr_set: g::MOUNT_ATTR_RDONLY as u64,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    sys::mount_setattr(
+        Some(tree.as_fd()),
+        c"",
+        g::AT_EMPTY_PATH | g::AT_RECURSIVE,
+        &attr,
+    )
+    .map_err(|e| setup_err(e, "mount_setattr", shown))
 }
 
 /// Attaches the detached mount `mnt` on top of what `target` refers to.
@@ -778,7 +1071,7 @@ fn attach(mnt: &OwnedFd, target: &OwnedFd, shown: &[u8]) -> Result<(), Error> {
 }
 
 /// Applies `--setenv` and `--unsetenv` in order to the process environment.
-fn apply_env(env: &[(Vec<u8>, Option<Vec<u8>>)]) {
+pub fn apply_env(env: &[(Vec<u8>, Option<Vec<u8>>)]) {
     use std::os::unix::ffi::OsStrExt;
     for (name, value) in env {
         let name = std::ffi::OsStr::from_bytes(name);
@@ -789,12 +1082,44 @@ fn apply_env(env: &[(Vec<u8>, Option<Vec<u8>>)]) {
     }
 }
 
+/// The command's environment as `NAME=VALUE` entries: the process's own, changed by the
+/// `--setenv`/`--unsetenv` operations and then by `extra`. The last word on a name wins;
+/// one pass over each list, however many operations there are.
+pub fn environment(ops: &[(Vec<u8>, Option<Vec<u8>>)], extra: &[(&[u8], Vec<u8>)]) -> Vec<Vec<u8>> {
+    use std::collections::HashMap;
+    use std::os::unix::ffi::OsStrExt;
+
+    let mut last: HashMap<&[u8], usize> = HashMap::with_capacity(ops.len() + extra.len());
+    let changes = ops
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_deref()))
+        .chain(extra.iter().map(|(n, v)| (*n, Some(v.as_slice()))));
+    let changes: Vec<(&[u8], Option<&[u8]>)> = changes.collect();
+    for (i, (name, _)) in changes.iter().enumerate() {
+        last.insert(name, i);
+    }
+    let mut env: Vec<Vec<u8>> = std::env::vars_os()
+        .filter(|(k, _)| !last.contains_key(k.as_bytes()))
+        .map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat())
+        .collect();
+    for (i, (name, value)) in changes.iter().enumerate() {
+        if let (Some(value), true) = (value, last.get(name) == Some(&i)) {
+            env.push([*name, b"=", value].concat());
+        }
+    }
+    env
+}
+
 /// The descriptors above 2 the process inherited, in ascending order.
 pub fn inherited_fds() -> Vec<RawFd> {
     let mut fds = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
         for entry in dir.flatten() {
-            if let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) {
+            if let Some(fd) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<RawFd>().ok())
+            {
                 fds.push(fd);
             }
         }
@@ -805,7 +1130,7 @@ pub fn inherited_fds() -> Vec<RawFd> {
     fds
 }
 
-/// Renumbers `fds` (ascending) to 3, 4, ... and sets LISTEN_FDS and LISTEN_PID.
+/// Renumbers `fds` (ascending) to 3, 4, ...; the caller sets LISTEN_FDS and LISTEN_PID.
 ///
 /// Moving each descriptor down to the lowest free number never overwrites one not yet
 /// moved, because the list is sorted.
@@ -816,10 +1141,9 @@ pub fn pack_fds(fds: &[RawFd]) -> Result<(), Error> {
             sys::dup3(fd, to).map_err(|e| setup_err(e, "dup3", format!("fd {fd}").as_bytes()))?;
             sys::close(fd);
         } else {
-            sys::clear_cloexec(fd).map_err(|e| setup_err(e, "fcntl", format!("fd {fd}").as_bytes()))?;
+            sys::clear_cloexec(fd)
+                .map_err(|e| setup_err(e, "fcntl", format!("fd {fd}").as_bytes()))?;
         }
     }
-    std::env::set_var("LISTEN_FDS", fds.len().to_string());
-    std::env::set_var("LISTEN_PID", sys::getpid().to_string());
     Ok(())
 }

@@ -12,10 +12,18 @@ use linux_raw_sys::general as g;
 /// The raw entry points: `sc`'s inline assembly where it supports the architecture, the C
 /// library's `syscall()` elsewhere (turned into the kernel's own `-errno` convention).
 mod raw {
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
     pub use sc::{syscall0, syscall1, syscall2, syscall3, syscall4, syscall5};
 
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    )))]
     mod via_libc {
         fn ret(r: libc::c_long) -> usize {
             if r == -1 {
@@ -43,7 +51,11 @@ mod raw {
         entry!(syscall4, a1, a2, a3, a4);
         entry!(syscall5, a1, a2, a3, a4, a5);
     }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    )))]
     pub use via_libc::*;
 }
 
@@ -89,7 +101,12 @@ pub fn unshare(flags: u32) -> Result<()> {
 pub fn open_tree(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Result<OwnedFd> {
     // SAFETY: path is a valid NUL-terminated string for the duration of the call.
     check_fd(unsafe {
-        raw::syscall3(g::__NR_open_tree as usize, raw(dirfd), cptr(path), flags as usize)
+        raw::syscall3(
+            g::__NR_open_tree as usize,
+            raw(dirfd),
+            cptr(path),
+            flags as usize,
+        )
     })
 }
 
@@ -140,14 +157,25 @@ pub fn mount_setattr(
 pub fn fsopen(fsname: &CStr) -> Result<OwnedFd> {
     // SAFETY: fsname is a valid NUL-terminated string.
     check_fd(unsafe {
-        raw::syscall2(g::__NR_fsopen as usize, cptr(fsname), g::FSOPEN_CLOEXEC as usize)
+        raw::syscall2(
+            g::__NR_fsopen as usize,
+            cptr(fsname),
+            g::FSOPEN_CLOEXEC as usize,
+        )
     })
 }
 
 fn fsconfig(fd: BorrowedFd<'_>, cmd: u32, key: usize, value: usize, aux: usize) -> Result<()> {
     // SAFETY: key and value are null or valid NUL-terminated strings (checked by callers).
     check(unsafe {
-        raw::syscall5(g::__NR_fsconfig as usize, fd.as_raw_fd() as usize, cmd as usize, key, value, aux)
+        raw::syscall5(
+            g::__NR_fsconfig as usize,
+            fd.as_raw_fd() as usize,
+            cmd as usize,
+            key,
+            value,
+            aux,
+        )
     })
     .map(drop)
 }
@@ -195,7 +223,7 @@ pub fn fs_context_error(fd: BorrowedFd<'_>) -> Option<Vec<u8>> {
             Ok(n) => {
                 let line = &buf[..n];
                 if let Some(text) = line.strip_prefix(b"e ") {
-                    last = Some(text.to_vec());
+                    last = Some(text.trim_ascii_end().to_vec());
                 }
             }
         }
@@ -265,7 +293,11 @@ pub fn openat2(
     mode: u32,
     resolve: u32,
 ) -> Result<OwnedFd> {
-    let how = g::open_how { flags: (flags | g::O_CLOEXEC) as u64, mode: mode as u64, resolve: resolve as u64 };
+    let how = g::open_how {
+        flags: (flags | g::O_CLOEXEC) as u64,
+        mode: mode as u64,
+        resolve: resolve as u64,
+    };
     // SAFETY: how is a live open_how whose size we pass; path is NUL-terminated.
     check_fd(unsafe {
         raw::syscall4(
@@ -279,7 +311,12 @@ pub fn openat2(
 }
 
 /// `openat(dirfd, path, flags | O_CLOEXEC, mode)`, see open(2).
-pub fn openat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32, mode: u32) -> Result<OwnedFd> {
+pub fn openat(
+    dirfd: Option<BorrowedFd<'_>>,
+    path: &CStr,
+    flags: u32,
+    mode: u32,
+) -> Result<OwnedFd> {
     // SAFETY: path is a valid NUL-terminated string.
     check_fd(unsafe {
         raw::syscall4(
@@ -295,15 +332,27 @@ pub fn openat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32, mode: u32)
 /// `mkdirat(dirfd, path, mode)`, see mkdir(2).
 pub fn mkdirat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe { raw::syscall3(g::__NR_mkdirat as usize, raw(dirfd), cptr(path), mode as usize) })
-        .map(drop)
+    check(unsafe {
+        raw::syscall3(
+            g::__NR_mkdirat as usize,
+            raw(dirfd),
+            cptr(path),
+            mode as usize,
+        )
+    })
+    .map(drop)
 }
 
 /// `symlinkat(target, dirfd, linkpath)`, see symlink(2).
 pub fn symlinkat(target: &CStr, dirfd: Option<BorrowedFd<'_>>, linkpath: &CStr) -> Result<()> {
     // SAFETY: both strings are valid and NUL-terminated.
     check(unsafe {
-        raw::syscall3(g::__NR_symlinkat as usize, cptr(target), raw(dirfd), cptr(linkpath))
+        raw::syscall3(
+            g::__NR_symlinkat as usize,
+            cptr(target),
+            raw(dirfd),
+            cptr(linkpath),
+        )
     })
     .map(drop)
 }
@@ -330,12 +379,29 @@ pub fn readlinkat<'a>(
 /// `fchmodat(dirfd, path, mode, 0)`, see chmod(2).
 pub fn fchmodat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe { raw::syscall3(g::__NR_fchmodat as usize, raw(dirfd), cptr(path), mode as usize) })
-        .map(drop)
+    check(unsafe {
+        raw::syscall3(
+            g::__NR_fchmodat as usize,
+            raw(dirfd),
+            cptr(path),
+            mode as usize,
+        )
+    })
+    .map(drop)
 }
 
-/// `statx(dirfd, path, flags, STATX_TYPE, &buf)`: the file type bits of st_mode.
+/// The file type bits of st_mode (`statx` with `STATX_TYPE`).
 pub fn file_type(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Result<u32> {
+    statx(dirfd, path, flags, g::STATX_TYPE).map(|b| b.stx_mode as u32 & g::S_IFMT)
+}
+
+/// `statx(dirfd, path, flags, mask, &buf)`, see statx(2).
+pub fn statx(
+    dirfd: Option<BorrowedFd<'_>>,
+    path: &CStr,
+    flags: u32,
+    mask: u32,
+) -> Result<g::statx> {
     // SAFETY: an all-zero statx is a valid value of this plain C struct.
     let mut buf: g::statx = unsafe { std::mem::zeroed() };
     // SAFETY: buf is a writable statx; path is NUL-terminated.
@@ -345,36 +411,75 @@ pub fn file_type(dirfd: Option<BorrowedFd<'_>>, path: &CStr, flags: u32) -> Resu
             raw(dirfd),
             cptr(path),
             flags as usize,
-            g::STATX_TYPE as usize,
+            mask as usize,
             &mut buf as *mut _ as usize,
         )
     })?;
-    Ok(buf.stx_mode as u32 & g::S_IFMT)
+    Ok(buf)
 }
 
-/// `statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &buf)`: the id of the mount `fd` is on.
+/// The id of the mount `fd` is on (`statx` with `STATX_MNT_ID`).
 pub fn mount_id(fd: BorrowedFd<'_>) -> Result<u64> {
-    // SAFETY: an all-zero statx is a valid value of this plain C struct.
-    let mut buf: g::statx = unsafe { std::mem::zeroed() };
-    // SAFETY: buf is a writable statx; the path is an empty NUL-terminated string.
+    statx(Some(fd), c"", g::AT_EMPTY_PATH, g::STATX_MNT_ID).map(|b| b.stx_mnt_id)
+}
+
+/// Whether two descriptors refer to the same file (device and inode).
+pub fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
+    let id = |fd| {
+        statx(Some(fd), c"", g::AT_EMPTY_PATH, g::STATX_INO)
+            .map(|s| (s.stx_dev_major, s.stx_dev_minor, s.stx_ino))
+    };
+    matches!((id(a), id(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// The propagation flags (`MS_SHARED`, `MS_SLAVE`, ...) of the mount holding `path`:
+/// `statx` for its unique id, then `statmount(2)` (Linux 6.8 and later).
+pub fn mount_propagation(path: &CStr) -> Result<u64> {
+    let stx = statx(None, path, 0, g::STATX_MNT_ID_UNIQUE)?;
+    if stx.stx_mask & g::STATX_MNT_ID_UNIQUE == 0 {
+        return Err(Errno(linux_raw_sys::errno::ENOSYS as i32));
+    }
+    let req = g::mnt_id_req {
+        size: g::MNT_ID_REQ_SIZE_VER0,
+        spare: 0,
+        mnt_id: stx.stx_mnt_id,
+        param: g::STATMOUNT_MNT_BASIC as u64,
+        mnt_ns_id: 0,
+    };
+    // The reply is a struct statmount followed by its strings: room for both.
+    let mut buf = [0u64; 64];
+    // SAFETY: req is a live mnt_id_req of its stated size; buf is writable for its size.
     check(unsafe {
-        raw::syscall5(
-            g::__NR_statx as usize,
-            fd.as_raw_fd() as usize,
-            cptr(c""),
-            g::AT_EMPTY_PATH as usize,
-            g::STATX_MNT_ID as usize,
-            &mut buf as *mut _ as usize,
+        raw::syscall4(
+            g::__NR_statmount as usize,
+            &req as *const _ as usize,
+            buf.as_mut_ptr() as usize,
+            std::mem::size_of_val(&buf),
+            0,
         )
     })?;
-    Ok(buf.stx_mnt_id)
+    // SAFETY: the kernel filled buf with a struct statmount, which fits and is aligned.
+    let reply = unsafe { &*(buf.as_ptr() as *const g::statmount) };
+    Ok(reply.mnt_propagation)
+}
+
+/// Puts SIGPIPE back to its default action, which the Rust runtime set to "ignore" and
+/// execve would pass on to the command.
+pub fn default_sigpipe() {
+    // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }
 
 /// `read(fd, buf, len)`, see read(2).
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     // SAFETY: buf is writable for buf.len() bytes.
     check(unsafe {
-        raw::syscall3(g::__NR_read as usize, fd.as_raw_fd() as usize, buf.as_mut_ptr() as usize, buf.len())
+        raw::syscall3(
+            g::__NR_read as usize,
+            fd.as_raw_fd() as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
     })
 }
 
@@ -383,7 +488,12 @@ pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
         // SAFETY: buf is readable for buf.len() bytes.
         match check(unsafe {
-            raw::syscall3(g::__NR_write as usize, fd.as_raw_fd() as usize, buf.as_ptr() as usize, buf.len())
+            raw::syscall3(
+                g::__NR_write as usize,
+                fd.as_raw_fd() as usize,
+                buf.as_ptr() as usize,
+                buf.len(),
+            )
         }) {
             Ok(n) => buf = &buf[n..],
             Err(Errno(e)) if e == linux_raw_sys::errno::EINTR as i32 => {}
@@ -408,7 +518,8 @@ pub fn fd_flags(fd: RawFd) -> Result<usize> {
 /// `fcntl(fd, F_SETFD, 0)`: keep the descriptor open across execve.
 pub fn clear_cloexec(fd: RawFd) -> Result<()> {
     // SAFETY: F_SETFD takes an integer.
-    check(unsafe { raw::syscall3(g::__NR_fcntl as usize, fd as usize, g::F_SETFD as usize, 0) }).map(drop)
+    check(unsafe { raw::syscall3(g::__NR_fcntl as usize, fd as usize, g::F_SETFD as usize, 0) })
+        .map(drop)
 }
 
 /// `close(fd)` for descriptors that are not owned by an `OwnedFd`, see close(2).
@@ -420,26 +531,53 @@ pub fn close(fd: RawFd) {
 /// `prctl(option, arg2, arg3, arg4, arg5)`, see prctl(2).
 pub fn prctl(option: u32, arg2: usize, arg3: usize, arg4: usize, arg5: usize) -> Result<usize> {
     // SAFETY: the options used by this crate take no pointers.
-    check(unsafe { raw::syscall5(g::__NR_prctl as usize, option as usize, arg2, arg3, arg4, arg5) })
+    check(unsafe {
+        raw::syscall5(
+            g::__NR_prctl as usize,
+            option as usize,
+            arg2,
+            arg3,
+            arg4,
+            arg5,
+        )
+    })
 }
 
 /// `capget(&header, data)` for the calling thread, version 3 (two data words).
 pub fn capget() -> Result<[g::__user_cap_data_struct; 2]> {
-    let mut header = g::__user_cap_header_struct { version: g::_LINUX_CAPABILITY_VERSION_3, pid: 0 };
-    let mut data = [g::__user_cap_data_struct { effective: 0, permitted: 0, inheritable: 0 }; 2];
+    let mut header = g::__user_cap_header_struct {
+        version: g::_LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [g::__user_cap_data_struct {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
     // SAFETY: header and data are live and sized for version 3.
     check(unsafe {
-        raw::syscall2(g::__NR_capget as usize, &mut header as *mut _ as usize, data.as_mut_ptr() as usize)
+        raw::syscall2(
+            g::__NR_capget as usize,
+            &mut header as *mut _ as usize,
+            data.as_mut_ptr() as usize,
+        )
     })?;
     Ok(data)
 }
 
 /// `capset(&header, data)` for the calling thread, version 3.
 pub fn capset(data: &[g::__user_cap_data_struct; 2]) -> Result<()> {
-    let mut header = g::__user_cap_header_struct { version: g::_LINUX_CAPABILITY_VERSION_3, pid: 0 };
+    let mut header = g::__user_cap_header_struct {
+        version: g::_LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
     // SAFETY: header and data are live and sized for version 3.
     check(unsafe {
-        raw::syscall2(g::__NR_capset as usize, &mut header as *mut _ as usize, data.as_ptr() as usize)
+        raw::syscall2(
+            g::__NR_capset as usize,
+            &mut header as *mut _ as usize,
+            data.as_ptr() as usize,
+        )
     })
     .map(drop)
 }
@@ -468,7 +606,12 @@ pub fn umask(mask: u32) -> u32 {
 pub fn execve(path: &CStr, argv: *const *const u8, envp: *const *const u8) -> Errno {
     // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated strings (caller).
     let ret = unsafe {
-        raw::syscall3(g::__NR_execve as usize, cptr(path), argv as usize, envp as usize)
+        raw::syscall3(
+            g::__NR_execve as usize,
+            cptr(path),
+            argv as usize,
+            envp as usize,
+        )
     };
     check(ret).err().unwrap_or(Errno(0))
 }
@@ -492,7 +635,10 @@ pub fn getpid() -> u32 {
 pub fn getuid_gid() -> (u32, u32) {
     // SAFETY: neither call can fail.
     unsafe {
-        (raw::syscall0(g::__NR_getuid as usize) as u32, raw::syscall0(g::__NR_getgid as usize) as u32)
+        (
+            raw::syscall0(g::__NR_getuid as usize) as u32,
+            raw::syscall0(g::__NR_getgid as usize) as u32,
+        )
     }
 }
 
@@ -517,7 +663,11 @@ pub fn kernel_release() -> Vec<u8> {
     let mut uts: linux_raw_sys::system::new_utsname = unsafe { std::mem::zeroed() };
     // SAFETY: uts is a writable new_utsname.
     let _ = unsafe { raw::syscall1(g::__NR_uname as usize, &mut uts as *mut _ as usize) };
-    let release = uts.release.iter().take_while(|&&c| c != 0).map(|&c| c as u8);
+    let release = uts
+        .release
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8);
     release.collect()
 }
 

@@ -64,7 +64,10 @@ fn chown_probe(who: Who, probe: &str, call: &str, suppress: bool) -> (String, St
     let run = sandbox(who, &a);
     let meta = std::fs::metadata(&file).unwrap();
     use std::os::unix::fs::MetadataExt;
-    (run.ok().trim().to_string(), format!("{}:{}", meta.uid(), meta.gid()))
+    (
+        run.ok().trim().to_string(),
+        format!("{}:{}", meta.uid(), meta.gid()),
+    )
 }
 
 #[test]
@@ -74,7 +77,11 @@ fn suppress_chown_native_abi() {
     let owner = format!("{uid}:{gid}");
     for call in ["chown", "lchown", "fchown", "fchownat"] {
         let (out, after) = chown_probe(who, &probe64(), call, false);
-        assert_eq!(out, format!("-1 {}", libc::EINVAL), "{call} without the option: uid 5 is not mapped");
+        assert_eq!(
+            out,
+            format!("-1 {}", libc::EINVAL),
+            "{call} without the option: uid 5 is not mapped"
+        );
         assert_eq!(after, owner);
         let (out, after) = chown_probe(who, &probe64(), call, true);
         assert_eq!(out, "0 0", "{call} with --suppress-chown");
@@ -87,7 +94,11 @@ fn suppress_chown_i386_abi() {
     let who = unprivileged();
     for call in ["chown", "chown32", "lchown", "fchown", "fchownat"] {
         let (out, _) = chown_probe(who, &probe32(), call, false);
-        assert_eq!(out, format!("-1 {}", libc::EINVAL), "i386 {call} without the option");
+        assert_eq!(
+            out,
+            format!("-1 {}", libc::EINVAL),
+            "i386 {call} without the option"
+        );
         let (out, _) = chown_probe(who, &probe32(), call, true);
         assert_eq!(out, "0 0", "i386 {call} answered by the filter");
     }
@@ -101,10 +112,25 @@ fn chown_with_coreutils() {
     std::fs::write(dir.join("f"), "x").unwrap();
     std::os::unix::fs::chown(dir.join("f"), Some(uid), Some(gid)).unwrap();
     let f = dir.sj("f");
-    let run = sandbox(who, &["--bind", "/", "/", "--become-root", "chown", "5:60", &f]);
+    let run = sandbox(
+        who,
+        &["--bind", "/", "/", "--become-root", "chown", "5:60", &f],
+    );
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("Invalid argument"), "{run:?}");
-    let run = sandbox(who, &["--bind", "/", "/", "--become-root", "--suppress-chown", "chown", "5:60", &f]);
+    let run = sandbox(
+        who,
+        &[
+            "--bind",
+            "/",
+            "/",
+            "--become-root",
+            "--suppress-chown",
+            "chown",
+            "5:60",
+            &f,
+        ],
+    );
     assert_eq!(run.ok(), "");
 }
 
@@ -117,7 +143,11 @@ fn real_root_chowns_for_real() {
     std::fs::write(dir.join("f"), "x").unwrap();
     let f = dir.sj("f");
     // A real root with the full map needs no filter: the chown happens.
-    sandbox(Who::Root, &["--bind", "/", "/", "--suppress-chown", "chown", "5:60", &f]).ok();
+    sandbox(
+        Who::Root,
+        &["--bind", "/", "/", "--suppress-chown", "chown", "5:60", &f],
+    )
+    .ok();
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(dir.join("f")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (5, 60));
@@ -127,13 +157,30 @@ fn real_root_chowns_for_real() {
 fn suppress_sync_answers_from_the_filter() {
     for who in everyone() {
         for probe in [probe64(), probe32()] {
-            for (call, errno) in [("fsync", libc::EINVAL), ("fdatasync", libc::EINVAL), ("syncfs", libc::EBADF), ("msync", libc::EINVAL), ("sync_file_range", libc::ESPIPE)] {
+            for (call, errno) in [
+                ("fsync", libc::EINVAL),
+                ("fdatasync", libc::EINVAL),
+                ("syncfs", libc::EBADF),
+                ("msync", libc::EINVAL),
+                ("sync_file_range", libc::ESPIPE),
+            ] {
                 let run = sandbox(who, &["--bind", "/", "/", &probe, call]);
-                assert_eq!(run.ok().trim(), format!("-1 {errno}"), "{who:?} {probe} {call} reaches the kernel without the option");
+                assert_eq!(
+                    run.ok().trim(),
+                    format!("-1 {errno}"),
+                    "{who:?} {probe} {call} reaches the kernel without the option"
+                );
                 let run = sandbox(who, &["--bind", "/", "/", "--suppress-sync", &probe, call]);
-                assert_eq!(run.ok().trim(), "0 0", "{who:?} {probe} {call} answered by the filter");
+                assert_eq!(
+                    run.ok().trim(),
+                    "0 0",
+                    "{who:?} {probe} {call} answered by the filter"
+                );
             }
-            let run = sandbox(who, &["--bind", "/", "/", "--suppress-sync", &probe, "sync"]);
+            let run = sandbox(
+                who,
+                &["--bind", "/", "/", "--suppress-sync", &probe, "sync"],
+            );
             assert_eq!(run.ok().trim(), "0 0");
         }
     }
@@ -142,12 +189,41 @@ fn suppress_sync_answers_from_the_filter() {
 #[test]
 fn the_filter_is_seen_by_the_kernel() {
     for who in everyone() {
-        let run = sandbox(who, &["--bind", "/", "/", "--suppress-sync", "grep", "^Seccomp:", "/proc/self/status"]);
+        let run = sandbox(
+            who,
+            &[
+                "--bind",
+                "/",
+                "/",
+                "--suppress-sync",
+                "grep",
+                "^Seccomp:",
+                "/proc/self/status",
+            ],
+        );
         assert_eq!(run.ok(), "Seccomp:\t2\n", "{who:?}");
-        let run = sandbox(who, &["--bind", "/", "/", "grep", "^Seccomp:", "/proc/self/status"]);
+        let run = sandbox(
+            who,
+            &["--bind", "/", "/", "grep", "^Seccomp:", "/proc/self/status"],
+        );
         assert_eq!(run.ok(), "Seccomp:\t0\n", "no filter unless asked");
-        let run = sandbox(who, &["--bind", "/", "/", "--suppress-sync", "grep", "^NoNewPrivs:", "/proc/self/status"]);
-        assert_eq!(run.ok(), "NoNewPrivs:\t0\n", "CAP_SYS_ADMIN is held, so no_new_privs is not needed");
+        let run = sandbox(
+            who,
+            &[
+                "--bind",
+                "/",
+                "/",
+                "--suppress-sync",
+                "grep",
+                "^NoNewPrivs:",
+                "/proc/self/status",
+            ],
+        );
+        assert_eq!(
+            run.ok(),
+            "NoNewPrivs:\t0\n",
+            "CAP_SYS_ADMIN is held, so no_new_privs is not needed"
+        );
     }
 }
 
@@ -167,11 +243,26 @@ fn caps(who: Who, extra: &[&str]) -> Vec<(String, u64)> {
 
 #[test]
 fn capabilities_inside() {
-    const USERNS: u64 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 8)
-        | (1 << 18) | (1 << 19) | (1 << 21) | (1 << 24) | (1 << 31);
+    const USERNS: u64 = (1 << 0)
+        | (1 << 1)
+        | (1 << 2)
+        | (1 << 3)
+        | (1 << 4)
+        | (1 << 6)
+        | (1 << 7)
+        | (1 << 8)
+        | (1 << 18)
+        | (1 << 19)
+        | (1 << 21)
+        | (1 << 24)
+        | (1 << 31);
     const NET: u64 = (1 << 10) | (1 << 12);
     let who = unprivileged();
-    for (extra, want) in [(&[][..], USERNS), (&["--unshare-net"][..], USERNS | NET), (&["--become-root"][..], USERNS)] {
+    for (extra, want) in [
+        (&[][..], USERNS),
+        (&["--unshare-net"][..], USERNS | NET),
+        (&["--become-root"][..], USERNS),
+    ] {
         for (k, v) in caps(who, extra) {
             assert_eq!(v, want, "{extra:?}: {k} is {v:#x}, want {want:#x}");
         }
@@ -182,7 +273,12 @@ fn capabilities_inside() {
             .unwrap()
             .lines()
             .filter(|l| l.starts_with("CapBnd"))
-            .map(|l| ("CapBnd".into(), u64::from_str_radix(l.split('\t').nth(1).unwrap(), 16).unwrap()))
+            .map(|l| {
+                (
+                    "CapBnd".into(),
+                    u64::from_str_radix(l.split('\t').nth(1).unwrap(), 16).unwrap(),
+                )
+            })
             .collect();
         let inside = caps(Who::Root, &[]);
         let get = |k: &str| inside.iter().find(|(n, _)| n == k).unwrap().1;
@@ -194,7 +290,8 @@ fn capabilities_inside() {
 
 /// Prints the shell's open descriptors on one line, without forking (a pipeline would show
 /// its own pipe) and without the descriptor the glob itself opened.
-const OPEN_FDS: &str = "cd /proc/self/fd && for f in *; do [ -e /proc/$$/fd/$f ] && printf '%s ' $f; done; true";
+const OPEN_FDS: &str =
+    "cd /proc/self/fd && for f in *; do [ -e /proc/$$/fd/$f ] && printf '%s ' $f; done; true";
 
 /// Runs the sandbox with files open at fds 3, 7 and 9.
 fn with_fds(who: Who, extra: &[&str], script: &str) -> Run {
@@ -208,7 +305,9 @@ fn with_fds(who: Who, extra: &[&str], script: &str) -> Run {
         .collect();
     let raw: Vec<i32> = files.iter().map(|f| f.as_raw_fd()).collect();
     let mut cmd = command_with_fds(who, bin(), raw.into_iter().zip([3, 7, 9]).collect());
-    cmd.args(["--bind", "/", "/"]).args(extra).args(["sh", "-c", script]);
+    cmd.args(["--bind", "/", "/"])
+        .args(extra)
+        .args(["sh", "-c", script]);
     let run = run_cmd(cmd);
     drop(files);
     run
@@ -231,8 +330,38 @@ fn without_pack_fds_inherited_descriptors_stay_and_nothing_else_leaks() {
     for who in everyone() {
         let run = with_fds(who, &[], &format!("{OPEN_FDS}; echo ${{LISTEN_FDS-unset}}"));
         assert_eq!(run.ok(), "0 1 2 3 7 9 unset\n", "{who:?}");
-        let run = sandbox(who, &["--bind", "/", "/", "--dev", "/dev", "--tmpfs", "/tmp", "--overlay-lowerdir", "/usr", "--overlay-lowerdir", "/etc", "--overlay", "/mnt", "--overlay-lowerdir", "/usr", "--overlay-upperdir", "tmpfs", "--overlay", "/srv", "sh", "-c", OPEN_FDS]);
-        assert_eq!(run.ok(), "0 1 2 ", "{who:?}: the binary's own descriptors are closed");
+        let run = sandbox(
+            who,
+            &[
+                "--bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--tmpfs",
+                "/tmp",
+                "--overlay-lowerdir",
+                "/usr",
+                "--overlay-lowerdir",
+                "/etc",
+                "--overlay",
+                "/mnt",
+                "--overlay-lowerdir",
+                "/usr",
+                "--overlay-upperdir",
+                "tmpfs",
+                "--overlay",
+                "/srv",
+                "sh",
+                "-c",
+                OPEN_FDS,
+            ],
+        );
+        assert_eq!(
+            run.ok(),
+            "0 1 2 ",
+            "{who:?}: the binary's own descriptors are closed"
+        );
     }
 }
 
@@ -248,7 +377,14 @@ fn suspend_stops_before_exec() {
         // SAFETY: a zeroed siginfo_t is valid; waitid fills it.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: waiting for our own child without reaping it.
-        let r = unsafe { libc::waitid(libc::P_PID, pid as u32, &mut info, libc::WSTOPPED | libc::WNOWAIT) };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as u32,
+                &mut info,
+                libc::WSTOPPED | libc::WNOWAIT,
+            )
+        };
         assert_eq!(r, 0);
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
         let state = stat.rsplit_once(") ").unwrap().1.chars().next().unwrap();

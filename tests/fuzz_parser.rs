@@ -16,7 +16,21 @@ fn token() -> impl Strategy<Value = Vec<u8>> {
     let names: Vec<Vec<u8>> = OPTIONS
         .iter()
         .map(|(o, _, _)| o.as_bytes().to_vec())
-        .chain(["-h", "--", "-", "--list", "--install", "-x", "--bind=/a", "tmpfs", "+/usr", "+"].map(|s| s.as_bytes().to_vec()))
+        .chain(
+            [
+                "-h",
+                "--",
+                "-",
+                "--list",
+                "--install",
+                "-x",
+                "--bind=/a",
+                "tmpfs",
+                "+/usr",
+                "+",
+            ]
+            .map(|s| s.as_bytes().to_vec()),
+        )
         .collect();
     prop_oneof![
         4 => proptest::sample::select(names),
@@ -30,7 +44,11 @@ fn check(args: Vec<Vec<u8>>) -> Result<(), TestCaseError> {
     match cli::parse(args.clone()) {
         Ok(Parsed::Run(opts)) => {
             for op in &opts.ops {
-                prop_assert!(op.dst.starts_with(b"/"), "relative destination {:?}", op.dst);
+                prop_assert!(
+                    op.dst.starts_with(b"/"),
+                    "relative destination {:?}",
+                    op.dst
+                );
                 prop_assert!(!op.dst.contains(&0), "NUL in a destination");
                 prop_assert_eq!(cli::normalize(&op.dst), op.dst.clone());
             }
@@ -43,7 +61,8 @@ fn check(args: Vec<Vec<u8>>) -> Result<(), TestCaseError> {
             prop_assert!(planned.len() <= n);
             for pair in planned.windows(2) {
                 let (a, b) = (&pair[0], &pair[1]);
-                let relative = |o: &plan::FsOp| matches!(o.kind, plan::Kind::Bind { relative: true, .. });
+                let relative =
+                    |o: &plan::FsOp| matches!(o.kind, plan::Kind::Bind { relative: true, .. });
                 if relative(a) == relative(b) {
                     prop_assert!(plan::cmp_paths(&a.dst, &b.dst) != std::cmp::Ordering::Greater);
                 }
@@ -52,7 +71,11 @@ fn check(args: Vec<Vec<u8>>) -> Result<(), TestCaseError> {
         Ok(Parsed::Help | Parsed::Version) => {}
         Err(failure) => {
             let message = failure.message();
-            prop_assert!(!message.contains(&b'\n'), "usage errors are one line: {:?}", String::from_utf8_lossy(&message));
+            prop_assert!(
+                !message.contains(&b'\n'),
+                "usage errors are one line: {:?}",
+                String::from_utf8_lossy(&message)
+            );
             prop_assert!(failure.exit_code() == 2 || failure.exit_code() == 1);
         }
     }
@@ -62,11 +85,18 @@ fn check(args: Vec<Vec<u8>>) -> Result<(), TestCaseError> {
 
 #[test]
 fn parser_and_planner_never_panic() {
-    let seconds: u64 = std::env::var("MKOSI_SANDBOX_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let seconds: u64 = std::env::var("MKOSI_SANDBOX_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut total = 0u64;
     loop {
-        let mut runner = TestRunner::new(Config { cases: 2000, failure_persistence: None, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        });
         let result = runner.run(&proptest::collection::vec(token(), 0..40), check);
         if let Err(e) = result {
             panic!("{e}");

@@ -40,21 +40,38 @@ fn odd_bytes_in_every_path_taking_option() {
             let clean = name.strip_suffix(b"/").unwrap_or(name);
             std::fs::write(Path::new(&os(&[host, b"/", clean])), b"src").unwrap();
             let mut args = usr_os();
-            for (option, dst) in [("--tmpfs", &b"/t/"[..]), ("--dir", b"/d/"), ("--write", b"/w/")] {
+            for (option, dst) in [
+                ("--tmpfs", &b"/t/"[..]),
+                ("--dir", b"/d/"),
+                ("--write", b"/w/"),
+            ] {
                 args.push(option.into());
                 if option == "--write" {
                     args.push("data".into());
                 }
                 args.push(os(&[dst, name]));
             }
-            args.extend([os(&[b"--ro-bind"]), os(&[host, b"/", name]), os(&[b"/b/", name])]);
-            args.extend([os(&[b"--symlink"]), os(&[b"/b/", clean]), os(&[b"/s/", name])]);
+            args.extend([
+                os(&[b"--ro-bind"]),
+                os(&[host, b"/", name]),
+                os(&[b"/b/", name]),
+            ]);
+            args.extend([
+                os(&[b"--symlink"]),
+                os(&[b"/b/", clean]),
+                os(&[b"/s/", name]),
+            ]);
             args.extend([os(&[b"--chdir"]), os(&[b"/d/", name])]);
             args.extend(["sh", "-c", "cat \"$1/w/$2\" /s/* /b/*; pwd | od -c | head -1 >/dev/null; echo; test -d \"$1/t/$2\" && echo tmpfs", "sh", "", ""].map(OsString::from));
             let last = args.len() - 1;
             args[last] = OsString::from_vec(clean.to_vec());
             let run = run_os(who, &args);
-            assert_eq!(run.ok(), "datasrcsrc\ntmpfs\n", "{who:?} {:?}", String::from_utf8_lossy(name));
+            assert_eq!(
+                run.ok(),
+                "datasrcsrc\ntmpfs\n",
+                "{who:?} {:?}",
+                String::from_utf8_lossy(name)
+            );
         }
     }
 }
@@ -66,16 +83,33 @@ fn long_paths_and_dot_dot() {
         let component = "c".repeat(19);
         let long: String = (0..200).map(|_| format!("/{component}")).collect();
         assert_eq!(long.len(), 4000);
-        let run = sandbox(who, &with_usr(&["--dir", &long, "--write", "deep", &format!("{long}/../f"), "cat", &format!("{long}/../f")]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--dir",
+                &long,
+                "--write",
+                "deep",
+                &format!("{long}/../f"),
+                "cat",
+                &format!("{long}/../f"),
+            ]),
+        );
         assert_eq!(run.ok(), "deep", "{who:?}");
         // `..` never climbs above the new root: /../../etc is /etc.
-        let run = sandbox(who, &with_usr(&["--write", "x", "/../../a/../etc/f", "cat", "/etc/f"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--write", "x", "/../../a/../etc/f", "cat", "/etc/f"]),
+        );
         assert_eq!(run.ok(), "x");
         // Longer than the kernel takes in one path: a one-line error, no crash.
         let too_long = format!("/{}", "x".repeat(5000));
         let run = sandbox(who, &with_usr(&["--dir", &too_long, "true"]));
         assert_eq!(run.code, 1, "{run:?}");
-        assert!(run.stderr.starts_with("mkosi-sandbox: --dir /xxx"), "{run:?}");
+        assert!(
+            run.stderr.starts_with("mkosi-sandbox: --dir /xxx"),
+            "{run:?}"
+        );
         assert_eq!(run.stderr.lines().count(), 1);
     }
 }
@@ -108,7 +142,11 @@ fn nesting_three_levels() {
             let run = sandbox(who, &a[1..]);
             let (uid, _) = ids(who);
             let want_uid = if root_flag.is_some() { 0 } else { uid };
-            assert_eq!(run.ok(), format!("{want_uid}\n1\n"), "{who:?} {root_flag:?}");
+            assert_eq!(
+                run.ok(),
+                format!("{want_uid}\n1\n"),
+                "{who:?} {root_flag:?}"
+            );
         }
     }
 }
@@ -125,8 +163,19 @@ fn mounts_made_by_the_command_stay_inside() {
     let shared = dir.join("shared");
     std::fs::create_dir_all(shared.join("sub")).unwrap();
     let s = path_str(&shared).to_string();
-    let sh = |cmd: &str| assert!(std::process::Command::new("sh").args(["-c", cmd]).status().unwrap().success(), "{cmd}");
-    sh(&format!("mount --bind '{s}' '{s}' && mount --make-shared '{s}'"));
+    let sh = |cmd: &str| {
+        assert!(
+            std::process::Command::new("sh")
+                .args(["-c", cmd])
+                .status()
+                .unwrap()
+                .success(),
+            "{cmd}"
+        )
+    };
+    sh(&format!(
+        "mount --bind '{s}' '{s}' && mount --make-shared '{s}'"
+    ));
     let before = host_mounts();
     for who in [Who::Root, Who::User] {
         let mut cmd = command_as(who, bin());
@@ -161,6 +210,27 @@ fn root_that_is_not_a_mount_point() {
     cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
     let run = run_cmd(cmd);
     assert_eq!(run.ok(), "plain\nfresh-tmp\nok\n");
+
+    // When the mount holding the chroot is shared, mounts made there would reach its peers:
+    // the binary refuses, and leaves nothing mounted behind.
+    let script = format!(
+        "set -e; mkdir -p {d}/s; mount -t tmpfs none {d}/s; mount --make-shared {d}/s; \
+         mkdir -p {d}/s/root; cd {d}/s/root; mkdir usr proc tmp; \
+         mount --rbind /usr usr; mount -t proc proc proc; \
+         ln -s usr/bin bin; ln -s usr/lib lib; ln -s usr/lib64 lib64; cp {bin} tmp/msb; \
+         before=$(grep -c . /proc/self/mountinfo); \
+         chroot . /tmp/msb --bind / / true || echo status=$?; \
+         after=$(grep -c . /proc/self/mountinfo); [ $before = $after ] && echo unchanged",
+        bin = path_str(bin())
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+    let run = run_cmd(cmd);
+    assert_eq!(run.stdout, "status=1\nunchanged\n", "{run:?}");
+    assert!(
+        run.stderr.starts_with("mkosi-sandbox: mount --make-rslave /: / is not a mount point and the mount holding it may be shared"),
+        "{run:?}"
+    );
 }
 
 /// A helper that runs a command under a seccomp filter failing chosen system calls with a
@@ -216,7 +286,10 @@ fn deny(who: Who, rules: &[String], args: &[&str]) -> Run {
 }
 
 fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap().trim().to_string()
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -231,8 +304,14 @@ fn refused_user_namespaces_name_the_usual_causes() {
         assert_eq!(run.code, 1, "{run:?}");
         let lines: Vec<&str> = run.stderr.lines().collect();
         assert_eq!(lines.len(), 2, "{run:?}");
-        assert!(lines[0].starts_with("mkosi-sandbox: unshare(CLONE_NEWUSER): "), "{run:?}");
-        assert!(lines[1].starts_with("hint: unprivileged user namespaces are refused here"), "{run:?}");
+        assert!(
+            lines[0].starts_with("mkosi-sandbox: unshare(CLONE_NEWUSER): "),
+            "{run:?}"
+        );
+        assert!(
+            lines[1].starts_with("hint: unprivileged user namespaces are refused here"),
+            "{run:?}"
+        );
         assert!(lines[1].contains("user.max_user_namespaces") && lines[1].contains("AppArmor"));
     }
 }
@@ -242,9 +321,17 @@ fn missing_system_calls_are_named_with_the_kernel_version() {
     let who = unprivileged();
     for (nr, name, option) in [
         (libc::SYS_open_tree, "open_tree", &["--bind", "/", "/"][..]),
-        (libc::SYS_fsopen, "fsopen", &["--bind", "/", "/", "--tmpfs", "/tmp"][..]),
+        (
+            libc::SYS_fsopen,
+            "fsopen",
+            &["--bind", "/", "/", "--tmpfs", "/tmp"][..],
+        ),
         (libc::SYS_openat2, "openat2", &["--bind", "/", "/"][..]),
-        (libc::SYS_mount_setattr, "mount_setattr", &["--ro-bind", "/", "/"][..]),
+        (
+            libc::SYS_mount_setattr,
+            "mount_setattr",
+            &["--ro-bind", "/", "/"][..],
+        ),
     ] {
         let mut args = option.to_vec();
         args.push("true");
@@ -252,7 +339,13 @@ fn missing_system_calls_are_named_with_the_kernel_version() {
         assert_eq!(run.code, 1, "{name}: {run:?}");
         let lines: Vec<&str> = run.stderr.lines().collect();
         assert_eq!(lines.len(), 2, "{run:?}");
-        assert!(lines[0].contains(&format!(": {name} ")) || lines[0].contains(&format!(": {name}:")), "{name}: {run:?}");
-        assert!(lines[1].contains(name) && lines[1].contains(&kernel_release()), "{name}: {run:?}");
+        assert!(
+            lines[0].contains(&format!(": {name} ")) || lines[0].contains(&format!(": {name}:")),
+            "{name}: {run:?}"
+        );
+        assert!(
+            lines[1].contains(name) && lines[1].contains(&kernel_release()),
+            "{name}: {run:?}"
+        );
     }
 }

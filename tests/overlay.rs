@@ -48,12 +48,27 @@ fn layer_order_bottom_first() {
     for who in everyone() {
         for mode in MODES {
             let dir = TempDir::new(who);
-            let bottom = layer(who, &dir, "bottom", &[("f", "bottom"), ("only-bottom", "b")]);
+            let bottom = layer(
+                who,
+                &dir,
+                "bottom",
+                &[("f", "bottom"), ("only-bottom", "b")],
+            );
             let top = layer(who, &dir, "top", &[("f", "top")]);
             let run = overlay_run(
                 who,
                 mode,
-                &s(&["--overlay-lowerdir", &bottom, "--overlay-lowerdir", &top, "--overlay", "/mnt", "cat", "/mnt/f", "/mnt/only-bottom"]),
+                &s(&[
+                    "--overlay-lowerdir",
+                    &bottom,
+                    "--overlay-lowerdir",
+                    &top,
+                    "--overlay",
+                    "/mnt",
+                    "cat",
+                    "/mnt/f",
+                    "/mnt/only-bottom",
+                ]),
             );
             assert_eq!(run.ok(), "topb", "{who:?} {mode:?}");
         }
@@ -72,19 +87,48 @@ fn writes_land_in_the_upper_dir_or_vanish_with_tmpfs() {
                 who,
                 mode,
                 &s(&[
-                    "--overlay-lowerdir", &lower, "--overlay-upperdir", &upper, "--overlay-workdir", &work,
-                    "--overlay", "/mnt", "sh", "-c", "echo new > /mnt/g && echo changed > /mnt/f && cat /mnt/f",
+                    "--overlay-lowerdir",
+                    &lower,
+                    "--overlay-upperdir",
+                    &upper,
+                    "--overlay-workdir",
+                    &work,
+                    "--overlay",
+                    "/mnt",
+                    "sh",
+                    "-c",
+                    "echo new > /mnt/g && echo changed > /mnt/f && cat /mnt/f",
                 ]),
             );
             assert_eq!(run.ok(), "changed\n", "{who:?} {mode:?}");
-            assert_eq!(std::fs::read_to_string(dir.join("upper/g")).unwrap(), "new\n");
-            assert_eq!(std::fs::read_to_string(dir.join("upper/f")).unwrap(), "changed\n");
-            assert_eq!(std::fs::read_to_string(dir.join("lower/f")).unwrap(), "lower", "the lower layer is untouched");
+            assert_eq!(
+                std::fs::read_to_string(dir.join("upper/g")).unwrap(),
+                "new\n"
+            );
+            assert_eq!(
+                std::fs::read_to_string(dir.join("upper/f")).unwrap(),
+                "changed\n"
+            );
+            assert_eq!(
+                std::fs::read_to_string(dir.join("lower/f")).unwrap(),
+                "lower",
+                "the lower layer is untouched"
+            );
 
             let run = overlay_run(
                 who,
                 mode,
-                &s(&["--overlay-lowerdir", &lower, "--overlay-upperdir", "tmpfs", "--overlay", "/mnt", "sh", "-c", "echo x > /mnt/t && cat /mnt/t /mnt/f"]),
+                &s(&[
+                    "--overlay-lowerdir",
+                    &lower,
+                    "--overlay-upperdir",
+                    "tmpfs",
+                    "--overlay",
+                    "/mnt",
+                    "sh",
+                    "-c",
+                    "echo x > /mnt/t && cat /mnt/t /mnt/f",
+                ]),
             );
             assert_eq!(run.ok(), "x\nlower");
             assert!(!dir.join("lower/t").exists(), "tmpfs upper: writes vanish");
@@ -102,7 +146,17 @@ fn without_upper_it_is_read_only() {
             let run = overlay_run(
                 who,
                 mode,
-                &s(&["--overlay-lowerdir", &a, "--overlay-lowerdir", &b, "--overlay", "/mnt", "sh", "-c", "cat /mnt/f; touch /mnt/new"]),
+                &s(&[
+                    "--overlay-lowerdir",
+                    &a,
+                    "--overlay-lowerdir",
+                    &b,
+                    "--overlay",
+                    "/mnt",
+                    "sh",
+                    "-c",
+                    "cat /mnt/f; touch /mnt/new",
+                ]),
             );
             assert_eq!(run.code, 1, "{who:?} {mode:?}");
             assert_eq!(run.stdout, "a");
@@ -118,18 +172,32 @@ fn odd_characters_in_every_role() {
             let dir = TempDir::new(who);
             let a = layer(who, &dir, "low,er:one two", &[("f", "a"), ("only-a", "a")]);
             let b = layer(who, &dir, "low\\er:two,", &[("f", "b")]);
-            let upper = layer(who, &dir, "up,per:dir x", &[]);
-            let work = layer(who, &dir, "wo:rk,dir x", &[]);
+            let upper = layer(who, &dir, "up,per:dir\\ x", &[]);
+            let work = layer(who, &dir, "wo:rk,dir\\ x", &[]);
             let run = overlay_run(
                 who,
                 mode,
                 &s(&[
-                    "--overlay-lowerdir", &a, "--overlay-lowerdir", &b, "--overlay-upperdir", &upper,
-                    "--overlay-workdir", &work, "--overlay", "/mnt, :x", "sh", "-c", "cat '/mnt, :x/f' '/mnt, :x/only-a'; echo w > '/mnt, :x/w'",
+                    "--overlay-lowerdir",
+                    &a,
+                    "--overlay-lowerdir",
+                    &b,
+                    "--overlay-upperdir",
+                    &upper,
+                    "--overlay-workdir",
+                    &work,
+                    "--overlay",
+                    "/mnt, :x",
+                    "sh",
+                    "-c",
+                    "cat '/mnt, :x/f' '/mnt, :x/only-a'; echo w > '/mnt, :x/w'",
                 ]),
             );
             assert_eq!(run.ok(), "ba", "{who:?} {mode:?}");
-            assert_eq!(std::fs::read_to_string(dir.join("up,per:dir x/w")).unwrap(), "w\n");
+            assert_eq!(
+                std::fs::read_to_string(dir.join("up,per:dir\\ x/w")).unwrap(),
+                "w\n"
+            );
         }
     }
 }
@@ -141,10 +209,22 @@ fn a_hundred_layers() {
             let dir = TempDir::new(who);
             let mut args = Vec::new();
             for i in 0..100 {
-                let l = layer(who, &dir, &format!("l{i}"), &[(&format!("f{i}"), &i.to_string()), ("top", &i.to_string())]);
+                let l = layer(
+                    who,
+                    &dir,
+                    &format!("l{i}"),
+                    &[(&format!("f{i}"), &i.to_string()), ("top", &i.to_string())],
+                );
                 args.extend(["--overlay-lowerdir".to_string(), l]);
             }
-            args.extend(s(&["--overlay", "/mnt", "cat", "/mnt/top", "/mnt/f0", "/mnt/f57"]));
+            args.extend(s(&[
+                "--overlay",
+                "/mnt",
+                "cat",
+                "/mnt/top",
+                "/mnt/f0",
+                "/mnt/f57",
+            ]));
             let run = overlay_run(who, mode, &args);
             assert_eq!(run.ok(), "99057", "{who:?} {mode:?}");
         }
@@ -161,7 +241,8 @@ fn refusals_name_the_reason() {
     let work = layer(who, &dir, "work", &[]);
     let missing = dir.sj("missing");
     // /dev/shm is a tmpfs of its own: a different mount from the test directory.
-    let shm_work = TempDir(Path::new("/dev/shm").join(format!("mkosi-sandbox-test-{}", std::process::id())));
+    let shm_work =
+        TempDir(Path::new("/dev/shm").join(format!("mkosi-sandbox-test-{}", std::process::id())));
     std::fs::create_dir_all(shm_work.path()).unwrap();
     chown_tree(who, shm_work.path());
 
@@ -191,7 +272,11 @@ fn refusals_name_the_reason() {
         args.push("true".into());
         let run = sandbox(who, &args);
         assert_eq!(run.code, 1, "{args:?}: {run:?}");
-        assert!(run.stderr.starts_with(&want), "{args:?}: {:?} should start with {want:?}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&want),
+            "{args:?}: {:?} should start with {want:?}",
+            run.stderr
+        );
     }
 }
 
@@ -201,11 +286,30 @@ fn debug_prints_layers_and_options() {
     let dir = TempDir::new(who);
     let a = layer(who, &dir, "a", &[]);
     let b = layer(who, &dir, "b", &[]);
-    let run = sandbox(who, &s(&["--bind", "/", "/", "--debug", "--overlay-lowerdir", &a, "--overlay-lowerdir", &b, "--overlay-upperdir", "tmpfs", "--overlay", "/mnt", "true"]));
+    let run = sandbox(
+        who,
+        &s(&[
+            "--bind",
+            "/",
+            "/",
+            "--debug",
+            "--overlay-lowerdir",
+            &a,
+            "--overlay-lowerdir",
+            &b,
+            "--overlay-upperdir",
+            "tmpfs",
+            "--overlay",
+            "/mnt",
+            "true",
+        ]),
+    );
     run.ok();
     let want = format!("+ --overlay /mnt\n+   lowerdir {b}\n+   lowerdir {a}\n");
     assert!(run.stderr.contains(&want), "{:?}", run.stderr);
-    assert!(run.stderr.contains("+   options userxattr,index=off,metacopy=off\n"));
+    assert!(run
+        .stderr
+        .contains("+   options userxattr,index=off,metacopy=off\n"));
 }
 
 #[test]
@@ -229,8 +333,15 @@ fn mkosi_style_tools_tree() {
                 "sh", "-c", "ls /usr/bin/sh && cat /usr/mkosi-extra-file && echo && dpkg -S /usr/bin/dpkg && echo x > /etc/mkosi-test-file",
             ]),
         );
-        assert_eq!(run.ok(), "/usr/bin/sh\nextra\ndpkg: /usr/bin/dpkg\n", "{who:?}");
-        assert_eq!(std::fs::read_to_string(dir.join("etc-upper/mkosi-test-file")).unwrap(), "x\n");
+        assert_eq!(
+            run.ok(),
+            "/usr/bin/sh\nextra\ndpkg: /usr/bin/dpkg\n",
+            "{who:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("etc-upper/mkosi-test-file")).unwrap(),
+            "x\n"
+        );
         assert!(!Path::new("/etc/mkosi-test-file").exists());
     }
 }

@@ -15,14 +15,27 @@ fn man_page_example_usr_only_as_root_user() {
         let run = sandbox(
             who,
             &[
-                "--ro-bind", "/usr", "/usr",
-                "--symlink", "usr/bin", "/bin",
-                "--symlink", "usr/lib", "/lib",
-                "--symlink", "usr/lib64", "/lib64",
-                "--symlink", "usr/sbin", "/sbin",
-                "--dev", "/dev",
-                "--proc", "/proc",
-                "--tmpfs", "/tmp",
+                "--ro-bind",
+                "/usr",
+                "/usr",
+                "--symlink",
+                "usr/bin",
+                "/bin",
+                "--symlink",
+                "usr/lib",
+                "/lib",
+                "--symlink",
+                "usr/lib64",
+                "/lib64",
+                "--symlink",
+                "usr/sbin",
+                "/sbin",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--tmpfs",
+                "/tmp",
                 "--become-root",
                 "id",
             ],
@@ -36,9 +49,11 @@ fn man_page_example_same_dir_unshare_net() {
     let who = unprivileged();
     let dir = TempDir::new(who);
     let mut cmd = command_as(who, bin());
-    cmd.args(["--bind", "/", "/", "--same-dir", "--unshare-net"]).current_dir(dir.path());
+    cmd.args(["--bind", "/", "/", "--same-dir", "--unshare-net"])
+        .current_dir(dir.path());
     // With no command the sandbox runs bash; feed it a script on stdin.
-    cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     let _g = shared_host();
     let mut child = cmd.spawn().expect("spawn");
     use std::io::Write;
@@ -51,7 +66,11 @@ fn man_page_example_same_dir_unshare_net() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text, format!("{}\n1\n", dir.s()), "cwd kept, only lo in the network namespace");
+    assert_eq!(
+        text,
+        format!("{}\n1\n", dir.s()),
+        "cwd kept, only lo in the network namespace"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -65,7 +84,10 @@ fn ids_inside() {
         assert_eq!(run.ok(), format!("{uid}\n"), "{who:?} keeps its uid");
         let run = sandbox(who, &with_usr(&["id", "-g"]));
         assert_eq!(run.ok(), format!("{gid}\n"));
-        let run = sandbox(who, &with_usr(&["--become-root", "sh", "-c", "id -u; id -g"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--become-root", "sh", "-c", "id -u; id -g"]),
+        );
         assert_eq!(run.ok(), "0\n0\n", "{who:?} --become-root");
     }
 }
@@ -76,10 +98,28 @@ fn user_namespace_maps_one_id_and_denies_setgroups() {
     let (uid, gid) = ids(who);
     let run = sandbox(
         who,
-        &with_usr(&["--proc", "/proc", "--become-root", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups"]),
+        &with_usr(&[
+            "--proc",
+            "/proc",
+            "--become-root",
+            "sh",
+            "-c",
+            "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups",
+        ]),
     );
     let fields: Vec<String> = run.ok().split_whitespace().map(String::from).collect();
-    assert_eq!(fields, ["0", &uid.to_string(), "1", "0", &gid.to_string(), "1", "deny"]);
+    assert_eq!(
+        fields,
+        [
+            "0",
+            &uid.to_string(),
+            "1",
+            "0",
+            &gid.to_string(),
+            "1",
+            "deny"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -100,9 +140,15 @@ fn ro_bind_is_read_only_on_every_submount() {
     for who in everyone() {
         let run = sandbox(who, &["--ro-bind", "/", "/", "cat", "/proc/self/mountinfo"]);
         let mounts = mountinfo(&run);
-        assert!(mounts.len() > 3, "the host's submounts come along: {mounts:?}");
+        assert!(
+            mounts.len() > 3,
+            "the host's submounts come along: {mounts:?}"
+        );
         for (point, opts) in &mounts {
-            assert!(opts.split(',').any(|o| o == "ro"), "{who:?}: {point} is not read-only: {opts}");
+            assert!(
+                opts.split(',').any(|o| o == "ro"),
+                "{who:?}: {point} is not read-only: {opts}"
+            );
         }
         let run = sandbox(who, &["--ro-bind", "/", "/", "touch", "/usr/x"]);
         assert_eq!(run.code, 1);
@@ -114,7 +160,10 @@ fn ro_bind_is_read_only_on_every_submount() {
 fn bind_is_writable_and_writes_reach_the_host() {
     for who in everyone() {
         let dir = TempDir::new(who);
-        let run = sandbox(who, &with_usr(&["--bind", dir.s(), "/data", "sh", "-c", "echo hi > /data/f"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--bind", dir.s(), "/data", "sh", "-c", "echo hi > /data/f"]),
+        );
         run.ok();
         assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "hi\n");
     }
@@ -126,9 +175,28 @@ fn tmpfs_dir_and_modes() {
         let run = sandbox(
             who,
             &with_usr(&[
-                "--tmpfs", "/tmp", "--tmpfs", "/t", "--tmpfs", "/var/tmp",
-                "--dir", "/a/b/c", "--dir", "/x/tmp", "--dir", "/y/var/tmp",
-                "stat", "-c", "%a %n", "/tmp", "/t", "/var/tmp", "/a", "/a/b/c", "/x/tmp", "/y/var/tmp",
+                "--tmpfs",
+                "/tmp",
+                "--tmpfs",
+                "/t",
+                "--tmpfs",
+                "/var/tmp",
+                "--dir",
+                "/a/b/c",
+                "--dir",
+                "/x/tmp",
+                "--dir",
+                "/y/var/tmp",
+                "stat",
+                "-c",
+                "%a %n",
+                "/tmp",
+                "/t",
+                "/var/tmp",
+                "/a",
+                "/a/b/c",
+                "/x/tmp",
+                "/y/var/tmp",
             ]),
         );
         assert_eq!(
@@ -136,7 +204,18 @@ fn tmpfs_dir_and_modes() {
             "1777 /tmp\n755 /t\n1777 /var/tmp\n755 /a\n755 /a/b/c\n1777 /x/tmp\n1777 /y/var/tmp\n",
             "{who:?}"
         );
-        let run = sandbox(who, &with_usr(&["--tmpfs", "/t", "--proc", "/proc", "grep", " /t ", "/proc/self/mountinfo"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--tmpfs",
+                "/t",
+                "--proc",
+                "/proc",
+                "grep",
+                " /t ",
+                "/proc/self/mountinfo",
+            ]),
+        );
         assert!(run.ok().contains(" - tmpfs "), "{run:?}");
     }
 }
@@ -146,10 +225,27 @@ fn owners_inside() {
     for who in everyone() {
         let run = sandbox(
             who,
-            &with_usr(&["--become-root", "--dir", "/d", "--write", "x", "/f", "stat", "-c", "%u:%g", "/d", "/f", "/usr"]),
+            &with_usr(&[
+                "--become-root",
+                "--dir",
+                "/d",
+                "--write",
+                "x",
+                "/f",
+                "stat",
+                "-c",
+                "%u:%g",
+                "/d",
+                "/f",
+                "/usr",
+            ]),
         );
         // Host files of ids outside the one-id map show as the overflow id.
-        let usr = if who == Who::Root { "0:0" } else { "65534:65534" };
+        let usr = if who == Who::Root {
+            "0:0"
+        } else {
+            "65534:65534"
+        };
         assert_eq!(run.ok(), format!("0:0\n0:0\n{usr}\n"), "{who:?}");
     }
 }
@@ -157,12 +253,30 @@ fn owners_inside() {
 #[test]
 fn proc_is_bound() {
     for who in everyone() {
-        let run = sandbox(who, &with_usr(&["--proc", "/proc", "sh", "-c", "echo $$; readlink /proc/self"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--proc",
+                "/proc",
+                "sh",
+                "-c",
+                "echo $$; readlink /proc/self",
+            ]),
+        );
         let out = run.ok();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2);
         assert_ne!(lines[0], "", "{who:?}");
-        let run = sandbox(who, &with_usr(&["--proc", "/p", "sh", "-c", "test -r /p/self/status && echo ok"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--proc",
+                "/p",
+                "sh",
+                "-c",
+                "test -r /p/self/status && echo ok",
+            ]),
+        );
         assert_eq!(run.ok(), "ok\n");
     }
 }
@@ -171,8 +285,8 @@ fn proc_is_bound() {
 fn dev_has_exactly_the_basic_nodes() {
     let fuse = std::path::Path::new("/dev/fuse").exists();
     let mut expected = vec![
-        "core", "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty",
-        "urandom", "zero",
+        "core", "fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout",
+        "tty", "urandom", "zero",
     ];
     if fuse {
         expected.push("fuse");
@@ -181,20 +295,35 @@ fn dev_has_exactly_the_basic_nodes() {
     for who in everyone() {
         let run = sandbox(who, &with_usr(&["--dev", "/dev", "ls", "-1", "/dev"]));
         let got: Vec<&str> = run.ok().lines().collect();
-        assert_eq!(got, expected, "{who:?}: stderr is not a terminal, so there is no console");
+        assert_eq!(
+            got, expected,
+            "{who:?}: stderr is not a terminal, so there is no console"
+        );
         let run = sandbox(
             who,
             &with_usr(&[
-                "--dev", "/dev", "--proc", "/proc",
-                "sh", "-c",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "sh",
+                "-c",
                 "readlink /dev/stdin /dev/fd /dev/core /dev/ptmx; stat -c %a /dev/shm; \
                  echo x > /dev/null && head -c 3 /dev/zero | od -An -tx1; \
                  grep ' /dev/pts ' /proc/self/mountinfo",
             ]),
         );
         let out = run.ok();
-        assert!(out.starts_with("/proc/self/fd/0\n/proc/self/fd\n/proc/kcore\npts/ptmx\n1777\n 00 00 00\n"), "{out}");
-        assert!(out.contains("devpts") && out.contains("mode=620") && out.contains("ptmxmode=666"), "{out}");
+        assert!(
+            out.starts_with(
+                "/proc/self/fd/0\n/proc/self/fd\n/proc/kcore\npts/ptmx\n1777\n 00 00 00\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("devpts") && out.contains("mode=620") && out.contains("ptmxmode=666"),
+            "{out}"
+        );
     }
 }
 
@@ -214,27 +343,57 @@ fn symlink_three_cases() {
         let run = sandbox(
             who,
             &with_usr(&[
-                "--bind", dir.s(), "/d",
-                "--symlink", "target", "/new/link",
-                "--symlink", "target", "/d/same",
-                "--symlink", "over-file", "/d/file",
-                "--symlink", "over-link", "/d/link",
-                "readlink", "/new/link", "/d/same", "/d/file", "/d/link",
+                "--bind",
+                dir.s(),
+                "/d",
+                "--symlink",
+                "target",
+                "/new/link",
+                "--symlink",
+                "target",
+                "/d/same",
+                "--symlink",
+                "over-file",
+                "/d/file",
+                "--symlink",
+                "over-link",
+                "/d/link",
+                "readlink",
+                "/new/link",
+                "/d/same",
+                "/d/file",
+                "/d/link",
             ]),
         );
-        assert_eq!(run.ok(), "target\ntarget\nover-file\nover-link\n", "{who:?}");
+        assert_eq!(
+            run.ok(),
+            "target\ntarget\nover-file\nover-link\n",
+            "{who:?}"
+        );
         // The host's files are untouched: the links were mounted on top inside.
-        assert_eq!(std::fs::read_to_string(dir.join("file")).unwrap(), "content");
-        assert_eq!(std::fs::read_link(dir.join("link")).unwrap().to_str(), Some("elsewhere"));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("file")).unwrap(),
+            "content"
+        );
+        assert_eq!(
+            std::fs::read_link(dir.join("link")).unwrap().to_str(),
+            Some("elsewhere")
+        );
     }
 }
 
 #[test]
 fn write_creates_file_and_parents() {
     for who in everyone() {
-        let run = sandbox(who, &with_usr(&["--write", "hello\nworld", "/a/b/f", "cat", "/a/b/f"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--write", "hello\nworld", "/a/b/f", "cat", "/a/b/f"]),
+        );
         assert_eq!(run.ok(), "hello\nworld", "{who:?}");
-        let run = sandbox(who, &with_usr(&["--write", "", "/e", "stat", "-c", "%s %a", "/e"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--write", "", "/e", "stat", "-c", "%s %a", "/e"]),
+        );
         assert_eq!(run.ok(), "0 644\n");
     }
 }
@@ -248,10 +407,18 @@ fn bind_file_onto_missing_and_onto_symlink() {
         let run = sandbox(
             who,
             &with_usr(&[
-                "--symlink", "/nowhere", "/etc/conf",
-                "--bind", &src, "/etc/conf",
-                "--bind", &src, "/new/dir/file",
-                "sh", "-c", "cat /etc/conf /new/dir/file; test -L /etc/conf || echo mounted-over",
+                "--symlink",
+                "/nowhere",
+                "/etc/conf",
+                "--bind",
+                &src,
+                "/etc/conf",
+                "--bind",
+                &src,
+                "/new/dir/file",
+                "sh",
+                "-c",
+                "cat /etc/conf /new/dir/file; test -L /etc/conf || echo mounted-over",
             ]),
         );
         assert_eq!(run.ok(), "datadatamounted-over\n", "{who:?}");
@@ -261,7 +428,23 @@ fn bind_file_onto_missing_and_onto_symlink() {
 #[test]
 fn relative_source_binds_inside_the_sandbox() {
     for who in everyone() {
-        let run = sandbox(who, &with_usr(&["--bind", "+/usr/bin", "/b", "--write", "x", "/w/f", "--bind", "+/w", "/w2", "sh", "-c", "test -x /b/sh && cat /w2/f"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--bind",
+                "+/usr/bin",
+                "/b",
+                "--write",
+                "x",
+                "/w/f",
+                "--bind",
+                "+/w",
+                "/w2",
+                "sh",
+                "-c",
+                "test -x /b/sh && cat /w2/f",
+            ]),
+        );
         assert_eq!(run.ok(), "x", "{who:?}");
     }
 }
@@ -273,10 +456,16 @@ fn nofollow_binds_the_link_itself() {
         std::fs::write(dir.join("real"), "real").unwrap();
         std::os::unix::fs::symlink("real-target-text", dir.join("link")).unwrap();
         let link = dir.sj("link");
-        let run = sandbox(who, &with_usr(&["--bind-nofollow", &link, "/l", "readlink", "/l"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--bind-nofollow", &link, "/l", "readlink", "/l"]),
+        );
         assert_eq!(run.ok(), "real-target-text\n", "{who:?}");
         let real = dir.sj("real");
-        let run = sandbox(who, &with_usr(&["--ro-bind-nofollow", &real, "/r", "cat", "/r"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--ro-bind-nofollow", &real, "/r", "cat", "/r"]),
+        );
         assert_eq!(run.ok(), "real");
     }
 }
@@ -284,7 +473,20 @@ fn nofollow_binds_the_link_itself() {
 #[test]
 fn try_binds_skip_missing_sources() {
     for who in everyone() {
-        let run = sandbox(who, &with_usr(&["--ro-bind-try", "/nope", "/x", "--bind-try", "/nope2", "/y", "sh", "-c", "test -e /x || test -e /y || echo absent"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--ro-bind-try",
+                "/nope",
+                "/x",
+                "--bind-try",
+                "/nope2",
+                "/y",
+                "sh",
+                "-c",
+                "test -e /x || test -e /y || echo absent",
+            ]),
+        );
         assert_eq!(run.ok(), "absent\n", "{who:?}");
         assert_eq!(run.stderr, "");
     }
@@ -298,14 +500,39 @@ fn destination_symlink_stays_inside_the_new_root() {
         // /x -> /etc inside the sandbox: the bind must land on the sandbox's /etc/y.
         let run = sandbox(
             who,
-            &with_usr(&["--dir", "/etc", "--symlink", "/etc", "/x", "--bind", &dir.sj("f"), "/x/mkosi-sandbox-test-y", "cat", "/etc/mkosi-sandbox-test-y"]),
+            &with_usr(&[
+                "--dir",
+                "/etc",
+                "--symlink",
+                "/etc",
+                "/x",
+                "--bind",
+                &dir.sj("f"),
+                "/x/mkosi-sandbox-test-y",
+                "cat",
+                "/etc/mkosi-sandbox-test-y",
+            ]),
         );
         assert_eq!(run.ok(), "inside", "{who:?}");
-        assert!(!std::path::Path::new("/etc/mkosi-sandbox-test-y").exists(), "nothing lands on the host");
+        assert!(
+            !std::path::Path::new("/etc/mkosi-sandbox-test-y").exists(),
+            "nothing lands on the host"
+        );
         // A relative symlink climbing out stops at the new root too.
         let run = sandbox(
             who,
-            &with_usr(&["--dir", "/etc", "--symlink", "../../../../etc", "/up", "--write", "w", "/up/mkosi-sandbox-test-z", "cat", "/etc/mkosi-sandbox-test-z"]),
+            &with_usr(&[
+                "--dir",
+                "/etc",
+                "--symlink",
+                "../../../../etc",
+                "/up",
+                "--write",
+                "w",
+                "/up/mkosi-sandbox-test-z",
+                "cat",
+                "/etc/mkosi-sandbox-test-z",
+            ]),
         );
         assert_eq!(run.ok(), "w");
         assert!(!std::path::Path::new("/etc/mkosi-sandbox-test-z").exists());
@@ -318,14 +545,44 @@ fn redundant_nested_bind_is_dropped_but_not_under_a_mount() {
         let count = |extra: &[&str]| -> usize {
             let mut a = vec!["--ro-bind", "/usr", "/usr"];
             a.extend_from_slice(extra);
-            a.extend_from_slice(&["--proc", "/proc", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64"]);
+            a.extend_from_slice(&[
+                "--proc",
+                "/proc",
+                "--symlink",
+                "usr/bin",
+                "/bin",
+                "--symlink",
+                "usr/lib",
+                "/lib",
+                "--symlink",
+                "usr/lib64",
+                "/lib64",
+            ]);
             a.extend_from_slice(&["grep", "-c", " /usr/share", "/proc/self/mountinfo"]);
             let run = sandbox(who, &a);
             run.stdout.trim().parse().unwrap_or(0)
         };
-        assert_eq!(count(&["--ro-bind", "/usr/share", "/usr/share"]), 0, "{who:?}: covered by /usr");
-        assert_eq!(count(&["--bind", "/usr/share", "/usr/share"]), 1, "other flags: kept");
-        assert_eq!(count(&["--tmpfs", "/usr/share", "--ro-bind", "/usr/share/doc", "/usr/share/doc"]), 2, "a tmpfs between: kept");
+        assert_eq!(
+            count(&["--ro-bind", "/usr/share", "/usr/share"]),
+            0,
+            "{who:?}: covered by /usr"
+        );
+        assert_eq!(
+            count(&["--bind", "/usr/share", "/usr/share"]),
+            1,
+            "other flags: kept"
+        );
+        assert_eq!(
+            count(&[
+                "--tmpfs",
+                "/usr/share",
+                "--ro-bind",
+                "/usr/share/doc",
+                "/usr/share/doc"
+            ]),
+            2,
+            "a tmpfs between: kept"
+        );
     }
 }
 
@@ -333,7 +590,10 @@ fn redundant_nested_bind_is_dropped_but_not_under_a_mount() {
 fn operations_run_in_destination_order() {
     for who in everyone() {
         // The tmpfs on /a is given last but mounted first: the file written below survives.
-        let run = sandbox(who, &with_usr(&["--write", "x", "/a/b/f", "--tmpfs", "/a", "cat", "/a/b/f"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--write", "x", "/a/b/f", "--tmpfs", "/a", "cat", "/a/b/f"]),
+        );
         assert_eq!(run.ok(), "x", "{who:?}");
     }
 }
@@ -346,9 +606,25 @@ fn environment() {
     for who in everyone() {
         let mut cmd = command_as(who, bin());
         cmd.args(with_usr(&[
-            "--setenv", "A", "1", "--setenv", "B", "x=y", "--setenv", "E", "",
-            "--unsetenv", "GONE", "--unsetenv", "NEVER_SET", "--setenv", "A", "2",
-            "sh", "-c", "echo \"$A|$B|${E-unset}|${GONE-unset}\"",
+            "--setenv",
+            "A",
+            "1",
+            "--setenv",
+            "B",
+            "x=y",
+            "--setenv",
+            "E",
+            "",
+            "--unsetenv",
+            "GONE",
+            "--unsetenv",
+            "NEVER_SET",
+            "--setenv",
+            "A",
+            "2",
+            "sh",
+            "-c",
+            "echo \"$A|$B|${E-unset}|${GONE-unset}\"",
         ]));
         cmd.env("GONE", "here");
         let run = run_cmd(cmd);
@@ -365,31 +641,69 @@ fn working_directory() {
         assert_eq!(run.ok(), "/\n", "default is /");
         let dir = TempDir::new(who);
         let mut cmd = command_as(who, bin());
-        cmd.args(["--bind", "/", "/", "--chdir", "/", "--same-dir", "pwd"]).current_dir(dir.path());
-        assert_eq!(run_cmd(cmd).ok(), format!("{}\n", dir.s()), "the later of the two wins");
+        cmd.args(["--bind", "/", "/", "--chdir", "/", "--same-dir", "pwd"])
+            .current_dir(dir.path());
+        assert_eq!(
+            run_cmd(cmd).ok(),
+            format!("{}\n", dir.s()),
+            "the later of the two wins"
+        );
         let mut cmd = command_as(who, bin());
-        cmd.args(["--bind", "/", "/", "--same-dir", "--chdir", "usr", "pwd"]).current_dir("/");
-        assert_eq!(run_cmd(cmd).ok(), "/usr\n", "relative --chdir is made absolute");
+        cmd.args(["--bind", "/", "/", "--same-dir", "--chdir", "usr", "pwd"])
+            .current_dir("/");
+        assert_eq!(
+            run_cmd(cmd).ok(),
+            "/usr\n",
+            "relative --chdir is made absolute"
+        );
     }
 }
 
 fn ns(kind: &str) -> String {
-    std::fs::read_link(format!("/proc/self/ns/{kind}")).unwrap().to_string_lossy().into_owned()
+    std::fs::read_link(format!("/proc/self/ns/{kind}"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]
 fn namespaces() {
     for who in everyone() {
-        let run = sandbox(who, &with_usr(&["--proc", "/proc", "--unshare-ipc", "--unshare-net", "readlink", "/proc/self/ns/ipc", "/proc/self/ns/net", "/proc/self/ns/mnt"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--proc",
+                "/proc",
+                "--unshare-ipc",
+                "--unshare-net",
+                "readlink",
+                "/proc/self/ns/ipc",
+                "/proc/self/ns/net",
+                "/proc/self/ns/mnt",
+            ]),
+        );
         let out = run.ok();
         let got: Vec<&str> = out.lines().collect();
         assert_ne!(got[0], ns("ipc"), "{who:?}");
         assert_ne!(got[1], ns("net"));
         assert_ne!(got[2], ns("mnt"));
-        let run = sandbox(who, &with_usr(&["--proc", "/proc", "readlink", "/proc/self/ns/ipc", "/proc/self/ns/net"]));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--proc",
+                "/proc",
+                "readlink",
+                "/proc/self/ns/ipc",
+                "/proc/self/ns/net",
+            ]),
+        );
         let out = run.ok();
         let got: Vec<&str> = out.lines().collect();
-        assert_eq!(got, [ns("ipc"), ns("net")], "without the options the host's");
+        assert_eq!(
+            got,
+            [ns("ipc"), ns("net")],
+            "without the options the host's"
+        );
     }
 }
 
@@ -397,7 +711,11 @@ fn namespaces() {
 fn exit_status_and_signals_pass_through() {
     for who in everyone() {
         assert_eq!(sandbox(who, &with_usr(&["sh", "-c", "exit 7"])).code, 7);
-        assert_eq!(sandbox(who, &with_usr(&["sh", "-c", "kill -TERM $$"])).code, 128 + 15, "{who:?}");
+        assert_eq!(
+            sandbox(who, &with_usr(&["sh", "-c", "kill -TERM $$"])).code,
+            128 + 15,
+            "{who:?}"
+        );
     }
 }
 
@@ -431,11 +749,21 @@ fn command_not_found_and_not_executable() {
     for who in everyone() {
         let run = sandbox(who, &with_usr(&["no-such-command-here"]));
         assert_eq!(run.code, 127);
-        assert!(run.stderr.starts_with("mkosi-sandbox: execvp no-such-command-here: "), "{run:?}");
+        assert!(
+            run.stderr
+                .starts_with("mkosi-sandbox: execvp no-such-command-here: "),
+            "{run:?}"
+        );
         assert_eq!(run.stderr.lines().count(), 1);
-        let run = sandbox(who, &with_usr(&["--write", "#!/bin/sh\n", "/script", "/script"]));
+        let run = sandbox(
+            who,
+            &with_usr(&["--write", "#!/bin/sh\n", "/script", "/script"]),
+        );
         assert_eq!(run.code, 126, "{who:?}");
-        assert!(run.stderr.starts_with("mkosi-sandbox: execvp /script: "), "{run:?}");
+        assert!(
+            run.stderr.starts_with("mkosi-sandbox: execvp /script: "),
+            "{run:?}"
+        );
     }
 }
 
@@ -444,20 +772,35 @@ fn default_command_is_bash() {
     for who in everyone() {
         let mut cmd = command_as(who, bin());
         cmd.args(usr()).env("PS1", "");
-        cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
         let _g = shared_host();
         let mut child = cmd.spawn().unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(b"echo $BASH_VERSION | cut -c1\n").unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"echo $BASH_VERSION | cut -c1\n")
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).trim().parse::<u32>().is_ok(), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u32>()
+                .is_ok(),
+            "{out:?}"
+        );
     }
 }
 
 #[test]
 fn debug_prints_each_step() {
-    let run = sandbox(unprivileged(), &with_usr(&["--debug", "--tmpfs", "/t", "true"]));
+    let run = sandbox(
+        unprivileged(),
+        &with_usr(&["--debug", "--tmpfs", "/t", "true"]),
+    );
     run.ok();
     assert!(run.stderr.contains("+ --ro-bind /usr /usr\n"), "{run:?}");
     assert!(run.stderr.contains("+ --tmpfs /t\n"));
@@ -473,23 +816,63 @@ fn bad(args: &[&str], code: i32, line: &str) {
         assert_eq!(run.code, code, "{who:?} {args:?}: {run:?}");
         assert_eq!(run.stdout, "");
         let first = run.stderr.lines().next().unwrap_or("");
-        assert!(first.starts_with(line), "{who:?} {args:?}: {:?} does not start with {line:?}", run.stderr);
+        assert!(
+            first.starts_with(line),
+            "{who:?} {args:?}: {:?} does not start with {line:?}",
+            run.stderr
+        );
         assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     }
 }
 
 #[test]
 fn bad_input() {
-    bad(&["--frobnicate"], 2, "mkosi-sandbox: unknown option '--frobnicate' (see --help)");
-    bad(&["--bind", "/usr"], 2, "mkosi-sandbox: --bind: missing argument DST");
-    bad(&["--tmpfs"], 2, "mkosi-sandbox: --tmpfs: missing argument DST");
-    bad(&["--dir", ""], 2, "mkosi-sandbox: --dir: DST must not be empty");
-    bad(&["--setenv", "A=B", "c"], 2, "mkosi-sandbox: --setenv: invalid variable name 'A=B'");
-    bad(&["--setenv", "", "c"], 2, "mkosi-sandbox: --setenv: invalid variable name ''");
-    bad(&["--become-root=yes"], 2, "mkosi-sandbox: --become-root: takes no argument");
+    bad(
+        &["--frobnicate"],
+        2,
+        "mkosi-sandbox: unknown option '--frobnicate' (see --help)",
+    );
+    bad(
+        &["--bind", "/usr"],
+        2,
+        "mkosi-sandbox: --bind: missing argument DST",
+    );
+    bad(
+        &["--tmpfs"],
+        2,
+        "mkosi-sandbox: --tmpfs: missing argument DST",
+    );
+    bad(
+        &["--dir", ""],
+        2,
+        "mkosi-sandbox: --dir: DST must not be empty",
+    );
+    bad(
+        &["--setenv", "A=B", "c"],
+        2,
+        "mkosi-sandbox: --setenv: invalid variable name 'A=B'",
+    );
+    bad(
+        &["--setenv", "", "c"],
+        2,
+        "mkosi-sandbox: --setenv: invalid variable name ''",
+    );
+    bad(
+        &["--become-root=yes"],
+        2,
+        "mkosi-sandbox: --become-root: takes no argument",
+    );
     bad(&["--overlay-lowerdir", "/usr"], 2, "mkosi-sandbox: --overlay-lowerdir, --overlay-upperdir and --overlay-workdir must be followed by --overlay DST");
-    bad(&["--bind", "/nope", "/x", "true"], 1, "mkosi-sandbox: --bind /nope /x: /nope: ");
-    bad(&["--ro-bind", "/nope", "/x", "true"], 1, "mkosi-sandbox: --ro-bind /nope /x: /nope: ");
+    bad(
+        &["--bind", "/nope", "/x", "true"],
+        1,
+        "mkosi-sandbox: --bind /nope /x: /nope: ",
+    );
+    bad(
+        &["--ro-bind", "/nope", "/x", "true"],
+        1,
+        "mkosi-sandbox: --ro-bind /nope /x: /nope: ",
+    );
     let mut a = usr();
     a.extend(["--dir", "/d", "--symlink", "t", "/d", "true"].map(String::from));
     let refs: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -503,7 +886,10 @@ fn bad_input() {
 #[test]
 fn errno_text_comes_last() {
     let run = sandbox(unprivileged(), &["--bind", "/nope", "/x", "true"]);
-    assert!(run.stderr.trim_end().ends_with("No such file or directory"), "{run:?}");
+    assert!(
+        run.stderr.trim_end().ends_with("No such file or directory"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -520,7 +906,14 @@ fn relative_paths_are_made_absolute() {
     let dir = TempDir::new(who);
     std::fs::write(dir.join("f"), "rel").unwrap();
     let mut cmd = command_as(who, bin());
-    cmd.args(with_usr(&["--bind", "f", "x/../g", "cat", &format!("{}/g", dir.s())])).current_dir(dir.path());
+    cmd.args(with_usr(&[
+        "--bind",
+        "f",
+        "x/../g",
+        "cat",
+        &format!("{}/g", dir.s()),
+    ]))
+    .current_dir(dir.path());
     assert_eq!(run_cmd(cmd).ok(), "rel");
 }
 
@@ -529,12 +922,29 @@ fn help_and_version() {
     let run = sandbox(unprivileged(), &["--help"]);
     let out = run.ok();
     assert!(out.starts_with("Usage: mkosi-sandbox [OPTIONS...]"));
-    for option in ["--tmpfs", "--ro-bind-try", "--overlay-upperdir", "--suppress-chown", "--pack-fds", "--unshare-net", "--unshare-ipc"] {
-        assert_eq!(out.lines().filter(|l| l.trim_start().starts_with(&format!("{option} "))).count(), 1, "{option}");
+    for option in [
+        "--tmpfs",
+        "--ro-bind-try",
+        "--overlay-upperdir",
+        "--suppress-chown",
+        "--pack-fds",
+        "--unshare-net",
+        "--unshare-ipc",
+    ] {
+        assert_eq!(
+            out.lines()
+                .filter(|l| l.trim_start().starts_with(&format!("{option} ")))
+                .count(),
+            1,
+            "{option}"
+        );
     }
     assert_eq!(sandbox(unprivileged(), &["-h"]).ok(), out);
     let run = sandbox(unprivileged(), &["--version"]);
-    assert_eq!(run.ok(), format!("mkosi-sandbox {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run.ok(),
+        format!("mkosi-sandbox {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -542,7 +952,11 @@ fn host_files_untouched_by_dirs_in_the_new_root() {
     for who in everyone() {
         let dir = TempDir::new(who);
         let before = std::fs::read_dir(dir.path()).unwrap().count();
-        sandbox(who, &with_usr(&["--ro-bind", dir.s(), "/d", "--dir", "/x/y", "true"])).ok();
+        sandbox(
+            who,
+            &with_usr(&["--ro-bind", dir.s(), "/d", "--dir", "/x/y", "true"]),
+        )
+        .ok();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), before);
         let meta = std::fs::metadata(dir.path()).unwrap();
         assert_eq!(meta.mode() & 0o7777, 0o755);

@@ -47,7 +47,10 @@ pub fn everyone() -> Vec<Who> {
         vec![Who::Root, Who::User]
     } else {
         let must = std::env::var_os("MKOSI_SANDBOX_TESTS_MUST_RUN").is_some();
-        assert!(!must, "MKOSI_SANDBOX_TESTS_MUST_RUN is set but the tests do not run as root");
+        assert!(
+            !must,
+            "MKOSI_SANDBOX_TESTS_MUST_RUN is set but the tests do not run as root"
+        );
         eprintln!("note: not root: the root variant of this test is skipped");
         vec![Who::User]
     }
@@ -64,10 +67,21 @@ pub fn unprivileged() -> Who {
 fn ensure_user() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        let known = Command::new("id").arg(TEST_USER).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let known = Command::new("id")
+            .arg(TEST_USER)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         if !known.is_ok_and(|s| s.success()) {
             let made = Command::new("useradd")
-                .args(["--system", "--user-group", "--no-create-home", "--shell", "/bin/sh", TEST_USER])
+                .args([
+                    "--system",
+                    "--user-group",
+                    "--no-create-home",
+                    "--shell",
+                    "/bin/sh",
+                    TEST_USER,
+                ])
                 .status()
                 .expect("run useradd");
             assert!(made.success(), "useradd {TEST_USER} failed");
@@ -83,8 +97,14 @@ pub fn ids(who: Who) -> (u32, u32) {
         Who::User if !is_root() => unsafe { (libc::getuid(), libc::getgid()) },
         Who::User => {
             let out = |flag: &str| -> u32 {
-                let o = Command::new("id").args([flag, TEST_USER]).output().expect("id");
-                String::from_utf8_lossy(&o.stdout).trim().parse().expect("numeric id")
+                let o = Command::new("id")
+                    .args([flag, TEST_USER])
+                    .output()
+                    .expect("id");
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse()
+                    .expect("numeric id")
             };
             (out("-u"), out("-g"))
         }
@@ -240,7 +260,10 @@ pub fn run_cmd_unlocked(cmd: &mut Command) -> Run {
     let out: Output = cmd.stdin(Stdio::null()).output().expect("spawn");
     let after = host_mounts();
     assert_eq!(before, after, "the host's mount table changed: {cmd:?}");
-    let code = out.status.code().unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
     Run {
         code,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -258,7 +281,12 @@ pub fn sandbox<S: AsRef<OsStr>>(who: Who, args: &[S]) -> Run {
 /// The man page's minimal tree: /usr from the host and the usual symlinks.
 pub fn usr() -> Vec<String> {
     let mut args: Vec<String> = vec!["--ro-bind".into(), "/usr".into(), "/usr".into()];
-    for (link, target) in [("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib"), ("/lib64", "usr/lib64")] {
+    for (link, target) in [
+        ("/bin", "usr/bin"),
+        ("/sbin", "usr/sbin"),
+        ("/lib", "usr/lib"),
+        ("/lib64", "usr/lib64"),
+    ] {
         args.extend(["--symlink".into(), target.into(), link.into()]);
     }
     args
@@ -266,7 +294,10 @@ pub fn usr() -> Vec<String> {
 
 /// Concatenates argument lists.
 pub fn args(parts: &[&[&str]]) -> Vec<String> {
-    parts.iter().flat_map(|p| p.iter().map(|s| s.to_string())).collect()
+    parts
+        .iter()
+        .flat_map(|p| p.iter().map(|s| s.to_string()))
+        .collect()
 }
 
 pub fn with_usr(rest: &[&str]) -> Vec<String> {

@@ -7,8 +7,17 @@ fn main() {
         Ok(rest) => {
             // SAFETY: getuid cannot fail.
             println!("uid {}", unsafe { libc::getuid() });
-            println!("rest {}", rest.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
-            print!("{}", std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default());
+            println!(
+                "rest {}",
+                rest.iter()
+                    .map(|a| a.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            print!(
+                "{}",
+                std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default()
+            );
         }
         Err(failure) => {
             eprintln!("enter: {failure}");
