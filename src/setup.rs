@@ -1084,26 +1084,31 @@ pub fn apply_env(env: &[(Vec<u8>, Option<Vec<u8>>)]) {
 
 /// The command's environment as `NAME=VALUE` entries: the process's own, changed by the
 /// `--setenv`/`--unsetenv` operations and then by `extra`. The last word on a name wins;
-/// one pass over each list, however many operations there are.
+/// sorting the changes by name keeps this O(n log n) however many there are.
 pub fn environment(ops: &[(Vec<u8>, Option<Vec<u8>>)], extra: &[(&[u8], Vec<u8>)]) -> Vec<Vec<u8>> {
-    use std::collections::HashMap;
     use std::os::unix::ffi::OsStrExt;
 
-    let mut last: HashMap<&[u8], usize> = HashMap::with_capacity(ops.len() + extra.len());
-    let changes = ops
+    let changes: Vec<(&[u8], Option<&[u8]>)> = ops
         .iter()
         .map(|(n, v)| (n.as_slice(), v.as_deref()))
-        .chain(extra.iter().map(|(n, v)| (*n, Some(v.as_slice()))));
-    let changes: Vec<(&[u8], Option<&[u8]>)> = changes.collect();
-    for (i, (name, _)) in changes.iter().enumerate() {
-        last.insert(name, i);
+        .chain(extra.iter().map(|(n, v)| (*n, Some(v.as_slice()))))
+        .collect();
+    // Stable sort by name: the last change of each run of equal names is the one that counts.
+    let mut order: Vec<usize> = (0..changes.len()).collect();
+    order.sort_by(|&a, &b| changes[a].0.cmp(changes[b].0));
+    let mut wins = vec![false; changes.len()];
+    for (k, &i) in order.iter().enumerate() {
+        let next = order.get(k + 1).map(|&j| changes[j].0);
+        wins[i] = next != Some(changes[i].0);
     }
+    let changed = |name: &[u8]| order.binary_search_by(|&i| changes[i].0.cmp(name)).is_ok();
+
     let mut env: Vec<Vec<u8>> = std::env::vars_os()
-        .filter(|(k, _)| !last.contains_key(k.as_bytes()))
+        .filter(|(k, _)| !changed(k.as_bytes()))
         .map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat())
         .collect();
     for (i, (name, value)) in changes.iter().enumerate() {
-        if let (Some(value), true) = (value, last.get(name) == Some(&i)) {
+        if let (Some(value), true) = (value, wins[i]) {
             env.push([*name, b"=", value].concat());
         }
     }
