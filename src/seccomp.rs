@@ -167,14 +167,12 @@ pub fn program(chown: bool, sync: bool) -> Vec<p::sock_filter> {
 
 /// Loads the program into the calling process.
 ///
-/// The kernel requires either no_new_privs or CAP_SYS_ADMIN in the current user namespace;
-/// by the time this runs the process holds CAP_SYS_ADMIN (as real root, or in the user
-/// namespace it just made), so no_new_privs is set only when it does not.
-pub fn load(chown: bool, sync: bool, have_sys_admin: bool) -> sys::Result<()> {
+/// The kernel takes a filter from a process that has either set no_new_privs or holds
+/// CAP_SYS_ADMIN in its user namespace. The setup always holds the latter by now (as real
+/// root, or in the user namespace it just made), so no_new_privs is left alone and the
+/// command may still gain privileges through set-uid files, as it would outside.
+pub fn load(chown: bool, sync: bool) -> sys::Result<()> {
     let filter = program(chown, sync);
-    if !have_sys_admin {
-        sys::prctl(linux_raw_sys::prctl::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)?;
-    }
     let prog = p::sock_fprog {
         len: filter.len() as u16,
         filter: filter.as_ptr() as *mut _,

@@ -56,8 +56,8 @@ struct Privileges {
     net: bool,
 }
 
-/// Sets the sandbox up in the calling process, up to and including the working directory and
-/// environment. The caller then runs the command.
+/// Sets the sandbox up in the calling process, up to and including the working directory.
+/// The caller then applies the environment and runs the command.
 pub fn enter(opts: &Options) -> Result<(), Error> {
     let privileges = acquire_privileges(opts)?;
 
@@ -65,7 +65,7 @@ pub fn enter(opts: &Options) -> Result<(), Error> {
     // one uid is all there is.
     let chown = opts.suppress_chown && (privileges.userns || maps_single_uid());
     if chown || opts.suppress_sync {
-        seccomp::load(chown, opts.suppress_sync, true).map_err(|e| {
+        seccomp::load(chown, opts.suppress_sync).map_err(|e| {
             Error::new(b"--suppress-chown/--suppress-sync".to_vec(), e).op("seccomp")
         })?;
     }
