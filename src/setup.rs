@@ -281,8 +281,8 @@ fn fix_userns_capabilities(net: bool) -> Result<(), Error> {
 fn build_root(opts: &Options) -> Result<(), Error> {
     // /tmp is the one directory every system has and nobody minds being hidden: the
     // workspace holds the new root and, after the first pivot, the host's tree as oldroot.
-    // Neither tmpfs is ever shown to the user, so one classic mount(2) call each does
-    // (fsopen and friends take four).
+    // Both tmpfs take fixed options, so one classic mount(2) call each does what fsopen
+    // and friends do in four.
     sys::mount(
         Some(c"tmpfs"),
         c"/tmp",
