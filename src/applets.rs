@@ -232,7 +232,7 @@ fn run(name: &str, mut opts: Options) -> i32 {
     if opts.command.is_empty() {
         opts.command.push("bash".into());
     }
-    sys::default_sigpipe();
+    sys::restore_sigpipe();
     if opts.suspend {
         sys::stop_self();
     }
@@ -386,6 +386,11 @@ fn chroot_options(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
             }
         }
     }
+    let named_by = if root.is_some() {
+        "--root "
+    } else {
+        "$BUILDROOT "
+    };
     let root = match root.or_else(|| std::env::var_os("BUILDROOT").map(OsString::into_vec)) {
         Some(r) if !r.is_empty() => r,
         _ => {
@@ -396,6 +401,14 @@ fn chroot_options(args: Vec<OsString>) -> Result<Option<Options>, Failure> {
     };
 
     let root_os = OsString::from_vec(root.clone());
+    if let Err(e) = std::fs::metadata(Path::new(&root_os)) {
+        let errno = Errno(
+            e.raw_os_error()
+                .unwrap_or(linux_raw_sys::errno::ENOENT as i32),
+        );
+        let what = [named_by.as_bytes(), root.as_slice()].concat();
+        return Err(Failure::Setup(Error::new(what, errno).path(&root)));
+    }
     let mut full: Vec<OsString> = Vec::new();
     let mut add =
         |words: &[&[u8]]| full.extend(words.iter().map(|w| OsString::from_vec(w.to_vec())));

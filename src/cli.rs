@@ -279,7 +279,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failure
                 opts.env.push((name, None));
             }
             "--chdir" => opts.chdir = Some((option, path("DIR", value("DIR")?)?)),
-            "--same-dir" => opts.chdir = Some((option, current_dir(&mut cwd)?.clone())),
+            "--same-dir" => opts.chdir = Some((option, current_dir(option, &mut cwd)?.clone())),
             "--become-root" => opts.become_root = true,
             "--suppress-chown" => opts.suppress_chown = true,
             "--suppress-sync" => opts.suppress_sync = true,
@@ -333,10 +333,19 @@ fn env_name(option: &str, name: Vec<u8>) -> Result<Vec<u8>, Failure> {
     Ok(name)
 }
 
-fn current_dir(cwd: &mut Option<Vec<u8>>) -> Result<&Vec<u8>, Failure> {
+/// The working directory, read once; `option` is named if it cannot be read (say, it was
+/// deleted).
+fn current_dir<'a>(option: &str, cwd: &'a mut Option<Vec<u8>>) -> Result<&'a Vec<u8>, Failure> {
     if cwd.is_none() {
-        let dir = std::env::current_dir()
-            .map_err(|e| Failure::Usage(format!("cannot read the working directory: {e}")))?;
+        let dir = std::env::current_dir().map_err(|e| {
+            let reason = match e.raw_os_error() {
+                Some(errno) => String::from_utf8_lossy(crate::sys::strerror(errno)).into_owned(),
+                None => e.to_string(),
+            };
+            Failure::Usage(format!(
+                "{option}: cannot read the working directory: {reason}"
+            ))
+        })?;
         *cwd = Some(dir.into_os_string().into_vec());
     }
     Ok(cwd.as_ref().expect("set above"))
@@ -362,7 +371,7 @@ fn absolute(
     if value.starts_with(b"/") {
         return Ok(normalize_with(&value, fold));
     }
-    let mut joined = current_dir(cwd)?.clone();
+    let mut joined = current_dir(option, cwd)?.clone();
     joined.push(b'/');
     joined.extend_from_slice(&value);
     Ok(normalize_with(&joined, fold))

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use linux_raw_sys::general as g;
 use linux_raw_sys::prctl as pr;
 
-use crate::cli::Options;
+use crate::cli::{self, Options};
 use crate::error::Error;
 use crate::plan::{self, FsOp, Kind, Upper};
 use crate::seccomp;
@@ -469,9 +469,13 @@ impl Ctx {
                     Err(e) => return Err(e),
                 };
                 // A parent's bind already shows this source here, unless a symlink on the
-                // way leads elsewhere: the same file at the destination settles it.
+                // way leads elsewhere: the same file at the destination, reached without
+                // any symlink, settles it.
                 if *covered {
-                    if let Ok(there) = open_in(&self.newroot, dst, 0) {
+                    let exact = g::RESOLVE_IN_ROOT | g::RESOLVE_NO_SYMLINKS;
+                    let flags = g::O_PATH | g::O_NOFOLLOW;
+                    let there = sys::openat2(Some(self.newroot.as_fd()), &c(dst), flags, 0, exact);
+                    if let Ok(there) = there {
                         if sys::same_file(src_fd.as_fd(), there.as_fd()) {
                             return Ok(());
                         }
@@ -512,18 +516,36 @@ impl Ctx {
     fn host(&self, path: &[u8], nofollow: bool) -> Result<OwnedFd, Error> {
         let flags = if nofollow { g::O_NOFOLLOW } else { 0 };
         match open_in(&self.oldroot, path, flags) {
-            // Magic links such as /proc/self/fd/N cannot be followed inside a root; take
-            // them from the host's view of the path as it stands.
+            // A descriptor's magic link (/proc/self/fd/N, /dev/fd/N) cannot be followed
+            // inside a root, and the file it leads to sits in the caller's mount namespace,
+            // which open_tree refuses: take the path the link names instead.
             Err(Errno(e))
                 if e == linux_raw_sys::errno::EXDEV as i32
                     || e == linux_raw_sys::errno::ELOOP as i32 && !nofollow =>
             {
-                let full = c(&[b"/oldroot", path].concat());
-                sys::openat(None, &full, g::O_PATH | flags, 0)
+                match self.fd_link_target(path) {
+                    Some(named) => open_in(&self.oldroot, &named, flags),
+                    None => Err(Errno(e)),
+                }
             }
             other => other,
         }
         .map_err(|e| path_err(e, path))
+    }
+
+    /// For `/proc/self/fd/N[/REST]` or `/dev/fd/N[/REST]`: the path of descriptor N, then REST.
+    fn fd_link_target(&self, path: &[u8]) -> Option<Vec<u8>> {
+        let rest = ["/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/"]
+            .iter()
+            .find_map(|p| path.strip_prefix(p.as_bytes()))?;
+        let (fd, tail) = rest.split_at(rest.iter().position(|&b| b == b'/').unwrap_or(rest.len()));
+        if fd.is_empty() || !fd.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut buf = [0u8; 4096];
+        let link = [b"proc/self/fd/", fd].concat();
+        let target = sys::readlinkat(Some(self.oldroot.as_fd()), &c(&link), &mut buf).ok()?;
+        target.starts_with(b"/").then(|| [target, tail].concat())
     }
 
     /// Opens DST inside the new root, creating it (and its parents) when missing.
@@ -750,12 +772,9 @@ impl Ctx {
         let check = |path: &[u8]| -> Result<OwnedFd, Error> {
             open_in(&self.oldroot, path, g::O_DIRECTORY).map_err(|e| path_err(e, path))
         };
-        let workspace = |path: &[u8]| [b"/oldroot", path].concat();
         for l in lower {
             check(l)?;
         }
-        // The kernel lists layers top first; the command line gives the bottom first.
-        let lowers: Vec<Vec<u8>> = lower.iter().rev().map(|p| workspace(p)).collect();
 
         // This kernel's overlayfs explains refusals only in the kernel log, which an
         // unprivileged user cannot read: catch the usual mistakes here, in its words.
@@ -764,46 +783,65 @@ impl Ctx {
                 .op("overlay")
                 .detail(Some(text.as_bytes().to_vec()))
         };
-        let (upper_path, work_path, _upper_mnt) = match upper {
-            None => (None, None, None),
-            Some(Upper::Dir(dir)) => {
-                let Some(work) = work else {
-                    return Err(refuse(
-                        linux_raw_sys::errno::EINVAL,
-                        "overlayfs: missing 'workdir'",
-                    ));
-                };
-                let (upper_fd, work_fd) = (check(dir)?, check(work)?);
-                if sys::mount_id(upper_fd.as_fd()) != sys::mount_id(work_fd.as_fd()) {
-                    return Err(refuse(
-                        linux_raw_sys::errno::EINVAL,
-                        "overlayfs: workdir and upperdir must reside under the same mount",
-                    ));
-                }
-                let layers = lower.iter().map(|l| ("lowerdir", l.as_slice()));
-                for (name, other) in layers.chain([("workdir", work)]) {
-                    if plan::strip_ancestor(other, dir).is_some()
-                        || plan::strip_ancestor(dir, other).is_some()
-                    {
-                        return Err(refuse(
-                            linux_raw_sys::errno::ELOOP,
-                            &format!("overlayfs: overlapping upperdir path: upperdir and {name} lie inside one another"),
-                        ));
-                    }
-                }
-                (Some(workspace(dir)), Some(workspace(work)), None)
+        if let Some(Upper::Dir(dir)) = upper {
+            let Some(work) = work else {
+                return Err(refuse(
+                    linux_raw_sys::errno::EINVAL,
+                    "overlayfs: missing 'workdir'",
+                ));
+            };
+            let (upper_fd, work_fd) = (check(dir)?, check(work)?);
+            if sys::mount_id(upper_fd.as_fd()) != sys::mount_id(work_fd.as_fd()) {
+                return Err(refuse(
+                    linux_raw_sys::errno::EINVAL,
+                    "overlayfs: workdir and upperdir must reside under the same mount",
+                ));
             }
-            Some(Upper::Tmpfs) => {
-                self.scratch += 1;
-                let base = format!("/overlay-{}", self.scratch).into_bytes();
-                let base_c = c(&base);
-                sys::mkdirat(None, &base_c, 0o755).map_err(|e| setup_err(e, "mkdir", &base))?;
+            let folded = cli::normalize(dir);
+            let layers = lower.iter().map(|l| ("lowerdir", l.as_slice()));
+            for (name, other) in layers.chain([("workdir", work)]) {
+                let other = cli::normalize(other);
+                if plan::strip_ancestor(&other, &folded).is_some()
+                    || plan::strip_ancestor(&folded, &other).is_some()
+                {
+                    return Err(refuse(
+                        linux_raw_sys::errno::ELOOP,
+                        &format!("overlayfs: overlapping upperdir path: upperdir and {name} lie inside one another"),
+                    ));
+                }
+            }
+        }
+        if self.debug {
+            for l in lower.iter().rev() {
+                debug_line(&[b"  lowerdir ", l.as_slice()].concat());
+            }
+            match upper {
+                Some(Upper::Dir(dir)) => {
+                    debug_line(&[b"  upperdir ", dir.as_slice()].concat());
+                    debug_line(&[b"  workdir ", work.unwrap_or_default()].concat());
+                }
+                Some(Upper::Tmpfs) => debug_line(b"  upperdir tmpfs"),
+                None => {}
+            }
+            debug_line(b"  options userxattr,index=off,metacopy=off");
+        }
+        let target = self.dest(dst, Create::Dir, true)?;
+        let legacy = legacy_overlay();
+
+        // How the kernel finds each directory from the workspace: through /oldroot, or,
+        // where that path is longer than an fsconfig value may be (255 bytes), through a
+        // bind at a short path. mount(2) has its own limit, handled in overlay_legacy.
+        let limit = if legacy { usize::MAX } else { 255 };
+        let (upper_path, work_path) = match (upper, work) {
+            (None, _) => (None, None),
+            (Some(Upper::Tmpfs), _) => {
+                let base = self.scratch_dir(b"overlay")?;
                 let mnt = new_tmpfs(c"0755")?;
                 sys::move_mount(
                     Some(mnt.as_fd()),
                     c"",
                     None,
-                    &base_c,
+                    &c(&base),
                     g::MOVE_MOUNT_F_EMPTY_PATH,
                 )
                 .map_err(|e| setup_err(e, "move_mount", &base))?;
@@ -814,24 +852,32 @@ impl Ctx {
                 (
                     Some([&base[..], b"/upper"].concat()),
                     Some([&base[..], b"/work"].concat()),
-                    Some(mnt),
                 )
             }
-        };
-        if self.debug {
-            for l in &lowers {
-                debug_line(&[b"  lowerdir ", &l[8..]].concat());
-            }
-            for (key, value) in [("upperdir", &upper_path), ("workdir", &work_path)] {
-                if let Some(v) = value {
-                    let shown = v.strip_prefix(b"/oldroot").unwrap_or(v);
-                    debug_line(&[format!("  {key} ").as_bytes(), shown].concat());
+            (Some(Upper::Dir(dir)), work) => {
+                let work = work.unwrap_or_default();
+                let (u, w) = (
+                    [b"/oldroot", dir.as_slice()].concat(),
+                    [b"/oldroot", work].concat(),
+                );
+                if escape_backslash(&u).len().max(escape_backslash(&w).len()) <= limit {
+                    (Some(u), Some(w))
+                } else {
+                    // Both must stay on one mount: bind their common parent once.
+                    let common = common_ancestor(dir, work);
+                    let base = self.short_bind(common, true)?;
+                    let rest = |p: &[u8]| {
+                        [
+                            base.as_slice(),
+                            plan::strip_ancestor(common, p).unwrap_or_default(),
+                        ]
+                        .concat()
+                    };
+                    (Some(rest(dir)), Some(rest(work)))
                 }
             }
-            debug_line(b"  options userxattr,index=off,metacopy=off");
-        }
-        let target = self.dest(dst, Create::Dir, true)?;
-        if legacy_overlay() {
+        };
+        if legacy {
             return self.overlay_legacy(
                 lower,
                 upper_path.as_deref(),
@@ -839,6 +885,16 @@ impl Ctx {
                 &target,
                 dst,
             );
+        }
+        let mut lowers = Vec::with_capacity(lower.len());
+        // The kernel lists layers top first; the command line gives the bottom first.
+        for l in lower.iter().rev() {
+            let full = [b"/oldroot", l.as_slice()].concat();
+            lowers.push(if full.len() <= limit {
+                full
+            } else {
+                self.short_bind(l, false)?
+            });
         }
 
         let mnt = new_mount(c"overlay", "overlay", |fs| {
@@ -856,6 +912,30 @@ impl Ctx {
             sys::fsconfig_set_string(fs, c"metacopy", c"off")
         })?;
         attach(&mnt, &target, dst)
+    }
+
+    /// A new empty directory in the workspace, named after `what` and a counter.
+    fn scratch_dir(&mut self, what: &[u8]) -> Result<Vec<u8>, Error> {
+        self.scratch += 1;
+        let dir = [b"/", what, b"-", self.scratch.to_string().as_bytes()].concat();
+        sys::mkdirat(None, &c(&dir), 0o755).map_err(|e| setup_err(e, "mkdir", &dir))?;
+        Ok(dir)
+    }
+
+    /// Binds the host directory `path` (with its submounts when `recursive`) at a short
+    /// path in the workspace, for calls that take only short paths; returns that path.
+    fn short_bind(&mut self, path: &[u8], recursive: bool) -> Result<Vec<u8>, Error> {
+        let short = self.scratch_dir(b"layer")?;
+        let tree = clone_tree(&self.host(path, false)?, recursive, path)?;
+        sys::move_mount(
+            Some(tree.as_fd()),
+            c"",
+            None,
+            &c(&short),
+            g::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+        .map_err(|e| setup_err(e, "move_mount", &short))?;
+        Ok(short)
     }
 
     /// Kernels before 6.8 know no `lowerdir+` and reject commas in fsconfig values, so the
@@ -902,23 +982,10 @@ impl Ctx {
                 .map(|l| [b"/oldroot", l.as_slice()].concat())
                 .collect::<Vec<_>>(),
         );
-        self.scratch += 1;
         if data.len() >= 4096 {
             let mut short = Vec::with_capacity(lower.len());
-            for (i, l) in lower.iter().enumerate() {
-                let path = format!("/layers-{}-{i}", self.scratch).into_bytes();
-                let path_c = c(&path);
-                sys::mkdirat(None, &path_c, 0o755).map_err(|e| setup_err(e, "mkdir", &path))?;
-                let tree = clone_tree(&self.host(l, false)?, false, l)?;
-                sys::move_mount(
-                    Some(tree.as_fd()),
-                    c"",
-                    None,
-                    &path_c,
-                    g::MOVE_MOUNT_F_EMPTY_PATH,
-                )
-                .map_err(|e| setup_err(e, "move_mount", &path))?;
-                short.push(path);
+            for l in lower {
+                short.push(self.short_bind(l, false)?);
             }
             data = options(&short);
         }
@@ -935,9 +1002,8 @@ impl Ctx {
             );
         }
 
-        let stage = format!("/overlay-{}", self.scratch).into_bytes();
+        let stage = self.scratch_dir(b"overlay")?;
         let stage_c = c(&stage);
-        sys::mkdirat(None, &stage_c, 0o755).map_err(|e| setup_err(e, "mkdir", &stage))?;
         sys::mount(
             Some(c"overlay"),
             &stage_c,
@@ -957,6 +1023,23 @@ impl Ctx {
     }
 }
 
+/// The deepest directory that holds both absolute paths `a` and `b`.
+fn common_ancestor<'a>(a: &'a [u8], b: &[u8]) -> &'a [u8] {
+    let mut end = 0;
+    for part in a.split(|&c| c == b'/').skip(1) {
+        let next = end + 1 + part.len();
+        if plan::strip_ancestor(&a[..next], b).is_none() {
+            break;
+        }
+        end = next;
+    }
+    if end == 0 {
+        b"/"
+    } else {
+        &a[..end]
+    }
+}
+
 /// overlayfs undoes `\` escapes in upperdir and workdir values (not in `lowerdir+`).
 fn escape_backslash(path: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(path.len());
@@ -970,14 +1053,18 @@ fn escape_backslash(path: &[u8]) -> Vec<u8> {
 }
 
 /// The kernel's messages name layers by their workspace path; show the host path instead.
+/// Only a `/oldroot/` that starts a path (after a space, quote or the start) is removed.
 fn unprefix_oldroot(text: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.windows(8).position(|w| w == b"/oldroot") {
-        out.extend_from_slice(&rest[..i]);
-        rest = &rest[i + 8..];
+    let mut i = 0;
+    while i < text.len() {
+        let starts_path = i == 0 || matches!(text[i - 1], b' ' | b'\'' | b'"' | b'(' | b'=');
+        if starts_path && text[i..].starts_with(b"/oldroot/") {
+            i += b"/oldroot".len();
+        }
+        out.push(text[i]);
+        i += 1;
     }
-    out.extend_from_slice(rest);
     out
 }
 
@@ -1153,4 +1240,23 @@ pub fn pack_fds(fds: &[RawFd]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_ancestor_of_two_paths() {
+        assert_eq!(common_ancestor(b"/a/b/upper", b"/a/b/work"), b"/a/b");
+        assert_eq!(common_ancestor(b"/a/bc", b"/a/b"), b"/a");
+        assert_eq!(common_ancestor(b"/x", b"/y"), b"/");
+        assert_eq!(common_ancestor(b"/a/b", b"/a/b/c"), b"/a/b");
+    }
+
+    #[test]
+    fn mountinfo_escapes() {
+        assert_eq!(unescape_mountinfo(b"/a\\040b\\134c"), b"/a b\\c");
+        assert_eq!(unescape_mountinfo(b"/plain\\x"), b"/plain\\x");
+    }
 }

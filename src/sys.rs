@@ -463,11 +463,28 @@ pub fn mount_propagation(path: &CStr) -> Result<u64> {
     Ok(reply.mnt_propagation)
 }
 
-/// Puts SIGPIPE back to its default action, which the Rust runtime set to "ignore" and
-/// execve would pass on to the command.
-pub fn default_sigpipe() {
-    // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+static SIGPIPE_IGNORED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Notes whether SIGPIPE was ignored when the process started. The binary runs this from
+/// its `.init_array`, before the Rust runtime sets SIGPIPE to "ignore" for itself.
+pub extern "C" fn record_sigpipe() {
+    // SAFETY: an all-zero sigaction is valid; querying the disposition changes nothing.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    };
+    SIGPIPE_IGNORED_AT_START.store(ignored, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Gives SIGPIPE back the disposition the process started with, which execve passes on to
+/// the command (the Rust runtime's "ignore" would otherwise leak into it).
+pub fn restore_sigpipe() {
+    if !SIGPIPE_IGNORED_AT_START.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
 }
 
 /// `read(fd, buf, len)`, see read(2).

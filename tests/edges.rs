@@ -276,3 +276,113 @@ fn legacy_overlay_refuses_more_layers_than_fit() {
     );
     assert!(!Path::new("/mnt/l").exists());
 }
+
+#[test]
+fn an_ignored_sigpipe_stays_ignored() {
+    let who = unprivileged();
+    let mut cmd = command_as(who, bin());
+    cmd.args(with_usr(&[
+        "--proc",
+        "/proc",
+        "grep",
+        "SigIgn",
+        "/proc/self/status",
+    ]));
+    // SAFETY: signal() is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let run = run_cmd(cmd);
+    let mask =
+        u64::from_str_radix(run.ok().trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+    assert_ne!(
+        mask & (1 << (libc::SIGPIPE - 1)),
+        0,
+        "the caller's choice is kept"
+    );
+}
+
+#[test]
+fn covered_binds_never_go_through_symlinks() {
+    for who in everyone() {
+        // /x/abssub is a symlink into a read-write bind: the read-only bind asked for it
+        // must still be made, so writing there fails.
+        let dir = TempDir::new(who);
+        std::fs::create_dir_all(dir.join("src/sub")).unwrap();
+        std::os::unix::fs::symlink(dir.join("src/sub"), dir.join("src/abssub")).unwrap();
+        let (src, sub, abssub) = (dir.sj("src"), dir.sj("src/sub"), dir.sj("src/abssub"));
+        let run = sandbox(
+            who,
+            &with_usr(&[
+                "--bind",
+                &sub,
+                &sub,
+                "--ro-bind",
+                &src,
+                "/x",
+                "--ro-bind",
+                &abssub,
+                "/x/abssub",
+                "touch",
+                "/x/abssub/t",
+            ]),
+        );
+        assert_eq!(run.code, 1, "{who:?}: {run:?}");
+        assert!(run.stderr.contains("Read-only file system"), "{run:?}");
+        assert!(!dir.join("src/sub/t").exists());
+    }
+}
+
+#[test]
+fn descriptor_links_as_sources() {
+    for who in everyone() {
+        let dir = TempDir::new(who);
+        std::fs::write(dir.join("file"), "by fd").unwrap();
+        std::fs::create_dir_all(dir.join("d/sub")).unwrap();
+        std::fs::write(dir.join("d/sub/g"), "below").unwrap();
+        let file = std::fs::File::open(dir.join("file")).unwrap();
+        let d = std::fs::File::open(dir.join("d")).unwrap();
+        use std::os::fd::AsRawFd;
+        let mut cmd = command_with_fds(who, bin(), vec![(file.as_raw_fd(), 7), (d.as_raw_fd(), 8)]);
+        cmd.args(with_usr(&[
+            "--ro-bind",
+            "/proc/self/fd/7",
+            "/f",
+            "--ro-bind",
+            "/dev/fd/8/sub",
+            "/s",
+            "sh",
+            "-c",
+            "cat /f /s/g",
+        ]));
+        assert_eq!(run_cmd(cmd).ok(), "by fdbelow", "{who:?}");
+    }
+}
+
+#[test]
+fn chroot_names_a_missing_root() {
+    let who = unprivileged();
+    let link = scratch().join("edges-root").join("mkosi-chroot");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    let _ = std::os::unix::fs::symlink(bin(), &link);
+    let mut cmd = command_as(who, &link);
+    cmd.args(["--root", "/nonexistent-root", "true"]);
+    let run = run_cmd(cmd);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("mkosi-chroot: --root /nonexistent-root: /nonexistent-root: "),
+        "{run:?}"
+    );
+    let mut cmd = command_as(who, &link);
+    cmd.arg("true").env("BUILDROOT", "/nonexistent-root");
+    let run = run_cmd(cmd);
+    assert!(
+        run.stderr
+            .starts_with("mkosi-chroot: $BUILDROOT /nonexistent-root: "),
+        "{run:?}"
+    );
+}

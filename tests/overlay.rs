@@ -186,11 +186,13 @@ fn odd_characters_in_every_role() {
                     &upper,
                     "--overlay-workdir",
                     &work,
+                    "--tmpfs",
+                    "/run",
                     "--overlay",
-                    "/mnt, :x",
+                    "/run/o, :x",
                     "sh",
                     "-c",
-                    "cat '/mnt, :x/f' '/mnt, :x/only-a'; echo w > '/mnt, :x/w'",
+                    "cat '/run/o, :x/f' '/run/o, :x/only-a'; echo w > '/run/o, :x/w'",
                 ]),
             );
             assert_eq!(run.ok(), "ba", "{who:?} {mode:?}");
@@ -344,4 +346,83 @@ fn mkosi_style_tools_tree() {
         );
         assert!(!Path::new("/etc/mkosi-test-file").exists());
     }
+}
+
+#[test]
+fn long_layer_paths() {
+    for who in everyone() {
+        for mode in MODES {
+            // Past the 255 bytes an fsconfig value may hold, with the workspace prefix.
+            let dir = TempDir::new(who);
+            let deep = format!("{}/{}", "d".repeat(200), "e".repeat(100));
+            let a = layer(
+                who,
+                &dir,
+                &format!("{deep}/a"),
+                &[("f", "a"), ("only-a", "a")],
+            );
+            let b = layer(who, &dir, &format!("{deep}/b"), &[("f", "b")]);
+            let upper = layer(who, &dir, &format!("{deep}/upper"), &[]);
+            let work = layer(who, &dir, &format!("{deep}/work"), &[]);
+            chown_tree(who, dir.path());
+            assert!(a.len() > 300);
+            let run = overlay_run(
+                who,
+                mode,
+                &s(&[
+                    "--overlay-lowerdir",
+                    &a,
+                    "--overlay-lowerdir",
+                    &b,
+                    "--overlay-upperdir",
+                    &upper,
+                    "--overlay-workdir",
+                    &work,
+                    "--overlay",
+                    "/mnt",
+                    "sh",
+                    "-c",
+                    "cat /mnt/f /mnt/only-a; echo w > /mnt/w",
+                ]),
+            );
+            assert_eq!(run.ok(), "ba", "{who:?} {mode:?}");
+            assert_eq!(
+                std::fs::read_to_string(format!("{upper}/w")).unwrap(),
+                "w\n"
+            );
+        }
+    }
+}
+
+#[test]
+fn dot_dot_in_layer_paths_is_not_overlap() {
+    let who = unprivileged();
+    let dir = TempDir::new(who);
+    layer(who, &dir, "l", &[("f", "l")]);
+    layer(who, &dir, "l2", &[("g", "l2")]);
+    layer(who, &dir, "u", &[]);
+    layer(who, &dir, "w", &[]);
+    let mut cmd = command_as(who, bin());
+    cmd.args([
+        "--bind",
+        "/",
+        "/",
+        "--overlay-lowerdir",
+        ".",
+        "--overlay-lowerdir",
+        "../w/../l2",
+    ])
+    .args([
+        "--overlay-upperdir",
+        "../u",
+        "--overlay-workdir",
+        "../w",
+        "--overlay",
+        "/mnt",
+        "cat",
+        "/mnt/f",
+        "/mnt/g",
+    ])
+    .current_dir(dir.join("l"));
+    assert_eq!(run_cmd(cmd).ok(), "ll2");
 }
