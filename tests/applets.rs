@@ -177,11 +177,7 @@ fn tree(who: Who) -> TempDir {
 }
 
 fn chroot_link() -> PathBuf {
-    let link = scratch().join("mkosi-chroot");
-    if !link.exists() {
-        let _ = std::os::unix::fs::symlink(bin(), &link);
-    }
-    link
+    applet_link("mkosi-chroot")
 }
 
 #[test]
@@ -309,21 +305,9 @@ fn chroot_defaults_to_sh_without_bash() {
     std::os::unix::fs::symlink("busybox", root.join("usr/bin/echo")).unwrap();
     chown_all(who, root.path());
     let mut cmd = command_as(who, chroot_link());
-    cmd.args(["--root", root.s()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let _g = shared_host();
-    let mut child = cmd.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"echo sh-ran\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "sh-ran\n");
+    cmd.args(["--root", root.s()]);
+    let run = run_with_stdin(cmd, b"echo sh-ran\n");
+    assert_eq!(run.ok(), "sh-ran\n");
 }
 
 fn chown_all(who: Who, p: &Path) {

@@ -86,9 +86,7 @@ fn covered_binds_keep_their_meaning() {
 fn chroot_applet_reports_missing_arguments() {
     let who = unprivileged();
     let root = TempDir::new(who);
-    let link = scratch().join("edges").join("mkosi-chroot");
-    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
-    let _ = std::os::unix::fs::symlink(bin(), &link);
+    let link = applet_link("mkosi-chroot");
     for (args, line) in [
         (
             vec!["--tmpfs"],
@@ -365,9 +363,7 @@ fn descriptor_links_as_sources() {
 #[test]
 fn chroot_names_a_missing_root() {
     let who = unprivileged();
-    let link = scratch().join("edges-root").join("mkosi-chroot");
-    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
-    let _ = std::os::unix::fs::symlink(bin(), &link);
+    let link = applet_link("mkosi-chroot");
     let mut cmd = command_as(who, &link);
     cmd.args(["--root", "/nonexistent-root", "true"]);
     let run = run_cmd(cmd);

@@ -52,22 +52,10 @@ fn man_page_example_same_dir_unshare_net() {
     cmd.args(["--bind", "/", "/", "--same-dir", "--unshare-net"])
         .current_dir(dir.path());
     // With no command the sandbox runs bash; feed it a script on stdin.
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let _g = shared_host();
-    let mut child = cmd.spawn().expect("spawn");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"pwd; grep -c : /proc/net/dev; exit 3\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let run = run_with_stdin(cmd, b"pwd; grep -c : /proc/net/dev; exit 3\n");
+    assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(
-        text,
+        run.stdout,
         format!("{}\n1\n", dir.s()),
         "cwd kept, only lo in the network namespace"
     );
@@ -725,6 +713,7 @@ fn exec_in_place_keeps_the_pid() {
     let mut cmd = command_as(who, bin());
     cmd.args(with_usr(&["sleep", "30"]));
     let _g = shared_host();
+    let before = host_mounts();
     let mut child = cmd.spawn().unwrap();
     // Whoever was spawned (setpriv execs too) ends up being the command itself.
     let pid = child.id();
@@ -742,6 +731,7 @@ fn exec_in_place_keeps_the_pid() {
     let status = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(libc::SIGTERM));
+    assert_eq!(before, host_mounts());
 }
 
 #[test]
@@ -772,26 +762,8 @@ fn default_command_is_bash() {
     for who in everyone() {
         let mut cmd = command_as(who, bin());
         cmd.args(usr()).env("PS1", "");
-        cmd.stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        let _g = shared_host();
-        let mut child = cmd.spawn().unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"echo $BASH_VERSION | cut -c1\n")
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
-        assert!(
-            String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse::<u32>()
-                .is_ok(),
-            "{out:?}"
-        );
+        let run = run_with_stdin(cmd, b"echo $BASH_VERSION | cut -c1\n");
+        assert!(run.ok().trim().parse::<u32>().is_ok(), "{who:?}: {run:?}");
     }
 }
 

@@ -255,6 +255,54 @@ pub fn run_cmd(mut cmd: Command) -> Run {
     run_cmd_unlocked(&mut cmd)
 }
 
+/// Runs `cmd` with `input` on its standard input, checking the host's mount table after it.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Run {
+    use std::io::Write;
+    let _guard = shared_host();
+    let before = host_mounts();
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        before,
+        host_mounts(),
+        "the host's mount table changed: {cmd:?}"
+    );
+    to_run(out)
+}
+
+/// A symlink named after `applet` to the binary under test, in a directory of its own.
+pub fn applet_link(applet: &str) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _l = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let link = scratch().join("links").join(applet);
+    if !link.exists() {
+        std::fs::create_dir_all(link.parent().expect("has a parent")).expect("mkdir links");
+        std::os::unix::fs::symlink(bin(), &link).expect("symlink");
+    }
+    link
+}
+
+fn to_run(out: Output) -> Run {
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub fn run_cmd_unlocked(cmd: &mut Command) -> Run {
     let before = host_mounts();
     let out: Output = cmd.stdin(Stdio::null()).output().expect("spawn");
