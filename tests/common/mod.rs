@@ -308,15 +308,7 @@ pub fn run_cmd_unlocked(cmd: &mut Command) -> Run {
     let out: Output = cmd.stdin(Stdio::null()).output().expect("spawn");
     let after = host_mounts();
     assert_eq!(before, after, "the host's mount table changed: {cmd:?}");
-    let code = out
-        .status
-        .code()
-        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
-    Run {
-        code,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    to_run(out)
 }
 
 /// Runs the binary as `who` with `args`.
