@@ -15,9 +15,6 @@ use crate::plan::{self, FsOp, Kind, Upper};
 use crate::seccomp;
 use crate::sys::{self, Errno};
 
-const CAP_SYS_ADMIN: u32 = g::CAP_SYS_ADMIN;
-const CAP_NET_ADMIN: u32 = g::CAP_NET_ADMIN;
-
 /// The capabilities that mean something inside a user namespace; the command keeps them.
 const USERNS_CAPS: &[u32] = &[
     g::CAP_CHOWN,
@@ -164,10 +161,10 @@ fn unescape_mountinfo(field: &[u8]) -> Vec<u8> {
 fn acquire_privileges(opts: &Options) -> Result<Privileges, Error> {
     let (uid, gid) = sys::getuid_gid();
     let caps = sys::capget().map_err(|e| setup_err(e, "capget", b""))?;
-    if has_cap(&caps, CAP_SYS_ADMIN) && (uid == 0 || !opts.become_root) {
+    if has_cap(&caps, g::CAP_SYS_ADMIN) && (uid == 0 || !opts.become_root) {
         return Ok(Privileges {
             userns: false,
-            net: opts.unshare_net && has_cap(&caps, CAP_NET_ADMIN),
+            net: opts.unshare_net && has_cap(&caps, g::CAP_NET_ADMIN),
         });
     }
 

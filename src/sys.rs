@@ -279,12 +279,6 @@ pub fn chdir(path: &CStr) -> Result<()> {
     check(unsafe { raw::syscall1(g::__NR_chdir as usize, cptr(path)) }).map(drop)
 }
 
-/// `fchdir(fd)`, see chdir(2).
-pub fn fchdir(fd: BorrowedFd<'_>) -> Result<()> {
-    // SAFETY: fchdir takes no pointers.
-    check(unsafe { raw::syscall1(g::__NR_fchdir as usize, fd.as_raw_fd() as usize) }).map(drop)
-}
-
 /// `openat2(dirfd, path, &how, sizeof how)`, see openat2(2).
 pub fn openat2(
     dirfd: Option<BorrowedFd<'_>>,
@@ -374,20 +368,6 @@ pub fn readlinkat<'a>(
         )
     })?;
     Ok(&buf[..n])
-}
-
-/// `fchmodat(dirfd, path, mode, 0)`, see chmod(2).
-pub fn fchmodat(dirfd: Option<BorrowedFd<'_>>, path: &CStr, mode: u32) -> Result<()> {
-    // SAFETY: path is a valid NUL-terminated string.
-    check(unsafe {
-        raw::syscall3(
-            g::__NR_fchmodat as usize,
-            raw(dirfd),
-            cptr(path),
-            mode as usize,
-        )
-    })
-    .map(drop)
 }
 
 /// The file type bits of st_mode (`statx` with `STATX_TYPE`).
